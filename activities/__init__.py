@@ -1,0 +1,1 @@
+"""Activities of GenerateAudio that run on the orchestration worker (database) or on any GPU worker (upload)."""

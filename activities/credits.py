@@ -1,0 +1,70 @@
+"""Database steps of GenerateAudio: reserve credits, commit the clip, refund it.
+
+Each is idempotent by clip id (see studio.credits), so a retried or replayed activity never
+charges, refunds or changes a finished clip twice.
+"""
+
+import uuid
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from studio import credits
+from studio.db import session_scope
+from studio.models import Clip, ClipStatus, LedgerKind, utcnow
+from workflows.types import INSUFFICIENT_CREDITS, CommitRequest, GenerateRequest, RefundRequest
+
+
+def _clip(session, clip_id: str) -> Clip:  # noqa: ANN001
+    clip = session.get(Clip, uuid.UUID(clip_id), with_for_update=True)
+    if clip is None:
+        raise ApplicationError(f"clip {clip_id} does not exist", type="ClipMissing", non_retryable=True)
+    return clip
+
+
+@activity.defn
+def reserve_credits(req: GenerateRequest) -> None:
+    """Hold the price of the clip on the user's balance and mark the clip running."""
+    try:
+        with session_scope() as session:
+            clip = _clip(session, req.clip_id)
+            credits.reserve(session, clip.user_id, clip.id, clip.cost)
+            if clip.status == ClipStatus.QUEUED:
+                clip.status = ClipStatus.RUNNING
+    except credits.InsufficientCredits as exc:
+        raise ApplicationError(str(exc), type=INSUFFICIENT_CREDITS, non_retryable=True) from exc
+
+
+@activity.defn
+def commit_clip(req: CommitRequest) -> None:
+    """The clip is done: record where its audio is and turn the hold into a charge."""
+    with session_scope() as session:
+        clip = _clip(session, req.clip_id)
+        settled = credits.settle(session, clip.id, LedgerKind.CHARGE)
+        if settled.kind is not LedgerKind.CHARGE:
+            raise ApplicationError(
+                f"clip {req.clip_id} cannot be charged (settled as {settled.kind})",
+                type="NotChargeable",
+                non_retryable=True,
+            )
+        clip.status = ClipStatus.SUCCEEDED
+        clip.object_key = req.object_key
+        clip.duration_seconds = req.duration_seconds
+        clip.error = None
+        clip.finished_at = clip.finished_at or utcnow()
+
+
+@activity.defn
+def refund_clip(req: RefundRequest) -> None:
+    """Compensation: give the hold back (if any) and mark the clip failed or cancelled."""
+    with session_scope() as session:
+        clip = _clip(session, req.clip_id)
+        settled = credits.settle(session, clip.id, LedgerKind.REFUND)
+        if settled.kind is LedgerKind.CHARGE:
+            return  # already committed: a finished clip stays finished
+        clip.status = ClipStatus.CANCELLED if req.cancelled else ClipStatus.FAILED
+        clip.error = req.reason
+        clip.finished_at = clip.finished_at or utcnow()
+
+
+ALL = [reserve_credits, commit_clip, refund_clip]

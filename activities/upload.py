@@ -1,0 +1,29 @@
+"""The upload step: move a GPU worker's spooled audio into the object store.
+
+Registered by every GPU worker on its own worker-local queue, so it runs on the machine that
+holds the file. Idempotent: a retry after a successful put finds the object and succeeds.
+"""
+
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from studio.storage import ObjectStore
+from workflows.types import ARTIFACT_LOST, UploadRequest
+
+
+class UploadActivities:
+    def __init__(self, store: ObjectStore, spool_dir: Path) -> None:
+        self.store, self.spool_dir = store, spool_dir
+
+    @activity.defn(name="upload_audio")
+    def upload_audio(self, req: UploadRequest) -> None:
+        for artifact in req.artifacts:
+            path = self.spool_dir / artifact.filename
+            if path.exists():
+                self.store.put_file(artifact.key, path)
+            elif not self.store.exists(artifact.key):
+                raise ApplicationError(f"audio for clip {req.clip_id} is gone from this worker", type=ARTIFACT_LOST)
+        for artifact in req.artifacts:  # only once every file is safely stored
+            (self.spool_dir / artifact.filename).unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""The studio website: FastAPI + Jinja2 + HTMX, server-rendered."""

@@ -1,0 +1,56 @@
+"""Request dependencies: database session, current user, CSRF check, Temporal client."""
+
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+
+from api.errors import LoginRequired, UserError
+from api.security import csrf_ok
+from studio.db import get_sessionmaker
+from studio.models import User
+
+
+def get_db() -> Iterator[Session]:
+    with get_sessionmaker()() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def get_current_user(request: Request, db: DbSession) -> User:
+    user_id = request.session.get("user_id")
+    user = db.get(User, uuid.UUID(user_id)) if user_id else None
+    if user is None:
+        request.session.pop("user_id", None)
+        raise LoginRequired()
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every state-changing request carries the session's token, as a form field or HTMX header."""
+    supplied = request.headers.get("X-CSRF-Token")
+    if supplied is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        supplied = (await request.form()).get("csrf_token")
+    if not csrf_ok(request, supplied if isinstance(supplied, str) else None):
+        raise UserError("Your session expired or the form is stale. Reload the page and try again.", 403)
+
+
+CsrfChecked = Depends(verify_csrf)
+
+
+async def get_temporal(request: Request) -> Client:
+    return await request.app.state.temporal()
+
+
+TemporalClient = Annotated[Client, Depends(get_temporal)]

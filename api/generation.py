@@ -1,0 +1,95 @@
+"""Starting a generation from the site: validate, rate-limit, record the clip, start its workflow.
+
+Nothing is charged here; the workflow's first activity reserves the credits. The checks here
+exist so bad requests get a clear message and never start a workflow.
+"""
+
+import logging
+import math
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+
+from api.errors import UserError
+from studio.models import Clip, ClipKind, ClipStatus, User, utcnow, workflow_id_for
+from studio.settings import get_settings
+from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
+from temporal import queues
+from workers.gpu_tts.text import normalise
+from workflows.types import GenerateRequest
+
+log = logging.getLogger(__name__)
+
+
+def validate_tts(text: str, voice: str, speed: float) -> str:
+    settings = get_settings()
+    text = text.strip()
+    if not normalise(text):
+        raise UserError("Type some text to speak.", 422)
+    if len(text) > settings.max_text_chars:
+        raise UserError(f"Text is {len(text)} characters; the limit is {settings.max_text_chars}.", 422)
+    if voice not in VOICES:
+        raise UserError("Choose one of the listed voices.", 422)
+    if not (MIN_SPEED <= speed <= MAX_SPEED) or math.isnan(speed):
+        raise UserError(f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.", 422)
+    return text
+
+
+def _check_rate_limit(db: Session, user: User) -> None:
+    settings = get_settings()
+    window_start = utcnow() - timedelta(minutes=1)
+    recent = db.scalars(
+        select(Clip.created_at).where(Clip.user_id == user.id, Clip.created_at > window_start).order_by(Clip.created_at)
+    ).all()
+    if len(recent) >= settings.rate_limit_per_minute:
+        oldest = recent[-settings.rate_limit_per_minute]
+        if oldest.tzinfo is None:  # SQLite returns naive datetimes
+            oldest = oldest.replace(tzinfo=window_start.tzinfo)
+        wait = max(1, math.ceil((oldest - window_start).total_seconds()))
+        raise UserError(
+            f"You can start {settings.rate_limit_per_minute} generations a minute. Try again in {wait} s.",
+            429,
+            headers={"Retry-After": str(wait)},
+        )
+
+
+async def start_tts(db: Session, client: Client, user: User, text: str, voice: str, speed: float) -> Clip:
+    settings = get_settings()
+    text = validate_tts(text, voice, speed)
+    # A no-op write takes the user's row lock (PostgreSQL) or the write lock (SQLite) until commit,
+    # so two concurrent starts cannot both pass the rate limit.
+    db.execute(update(User).where(User.id == user.id).values(credits=User.credits))
+    _check_rate_limit(db, user)
+    balance = db.scalar(select(User.credits).where(User.id == user.id))
+    if balance < settings.price_per_generation:
+        raise UserError(f"This costs {settings.price_per_generation} credits and you have {balance}.", 402)
+    clip_id = uuid.uuid4()
+    clip = Clip(
+        id=clip_id, user_id=user.id, kind=ClipKind.TTS, text=text, voice=voice, settings={"speed": speed},
+        status=ClipStatus.QUEUED, cost=settings.price_per_generation, workflow_id=workflow_id_for(clip_id),
+    )  # fmt: skip
+    db.add(clip)
+    db.commit()
+    request = GenerateRequest(
+        clip_id=str(clip.id), user_id=str(user.id), kind=clip.kind.value, text=text, voice=voice,
+        cost=clip.cost, settings=clip.settings,
+    )  # fmt: skip
+    try:
+        await client.start_workflow(
+            "GenerateAudio", request, id=clip.workflow_id, task_queue=queues.ORCHESTRATION,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )  # fmt: skip
+    except Exception as exc:
+        log.exception("could not start workflow for clip %s", clip.id)
+        clip.status, clip.error, clip.finished_at = ClipStatus.FAILED, "The studio could not queue this job.", utcnow()
+        db.commit()
+        raise UserError("The generation service is unavailable right now; nothing was charged.", 503) from exc
+    return clip
+
+
+def count_for(db: Session, user: User) -> int:
+    return db.scalar(select(func.count()).select_from(Clip).where(Clip.user_id == user.id)) or 0

@@ -1,0 +1,100 @@
+"""The site's FastAPI application: routers, sessions, static files and error pages.
+
+``uvicorn api.main:app``
+"""
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from temporalio.client import Client
+
+from api.errors import LoginRequired, UserError
+from api.routers import auth, clips, tts
+from api.templating import is_htmx, render
+from studio.settings import ROOT, get_settings
+from temporal.client import connect
+
+log = logging.getLogger(__name__)
+
+
+class TemporalConnection:
+    """Connects on first use, so the site comes up even before Temporal does."""
+
+    def __init__(self) -> None:
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> Client:
+        async with self._lock:
+            if self._client is None:
+                try:
+                    self._client = await connect()
+                except Exception as exc:
+                    raise UserError("The job service is unavailable right now. Try again shortly.", 503) from exc
+            return self._client
+
+
+def _error_response(request: Request, message: str, status_code: int, headers: dict | None = None) -> Response:
+    template = "partials/error.html" if is_htmx(request) else "error.html"
+    return render(request, template, status_code=status_code, headers=headers, message=message)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ())[1:]) or "request"
+        parts.append(f"{field}: {err.get('msg', 'invalid value')}")
+    return "Some fields are not valid — " + "; ".join(parts)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        app.state.temporal = TemporalConnection()
+        yield
+
+    app = FastAPI(title="Studio", lifespan=lifespan)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="studio_session",
+        max_age=14 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=ROOT / "api" / "static"), name="static")
+    for module in (auth, tts, clips):
+        app.include_router(module.router)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> Response:
+        return _error_response(request, exc.message, exc.status_code, exc.headers)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if is_htmx(request):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return _error_response(request, _validation_message(exc), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = "Page not found." if exc.status_code == 404 else str(exc.detail)
+        return _error_response(request, message, exc.status_code)
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,147 @@
+"""History, live status fragments, cancel, and audio links for a user's clips."""
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
+
+from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.errors import UserError
+from api.templating import render
+from studio.models import Clip, ClipStatus, User
+from studio.storage import LocalStore, content_type_for, get_store
+from studio.voices import VOICES
+from workflows.types import GenerationStatus
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+PAGE_SIZE = 10
+FORMATS = {"wav": ".wav", "mp3": ".mp3"}
+
+
+@dataclass
+class ClipView:
+    """A clip as the page shows it: the database row plus the workflow's live stage."""
+
+    clip: Clip
+    stage: str
+    progress: float
+    detail: str
+
+    @property
+    def voice_label(self) -> str:
+        voice = VOICES.get(self.clip.voice)
+        return voice.label if voice else self.clip.voice
+
+
+async def live_status(client: Client, clip: Clip) -> GenerationStatus | None:
+    try:
+        handle = client.get_workflow_handle(clip.workflow_id)
+        return await asyncio.wait_for(handle.query("status", result_type=GenerationStatus), timeout=3)
+    except (RPCError, TimeoutError, Exception) as exc:  # no worker yet / server hiccup: the DB still answers
+        log.debug("status query for %s failed: %s", clip.workflow_id, exc)
+        return None
+
+
+async def clip_view(client: Client, clip: Clip) -> ClipView:
+    if clip.status.finished:
+        stage = "done" if clip.status == ClipStatus.SUCCEEDED else clip.status.value
+        return ClipView(clip, stage, 1.0, "")
+    status = await live_status(client, clip)
+    if status is None:
+        return ClipView(clip, clip.status.value, 0.0, "")
+    return ClipView(clip, status.stage, status.progress, status.detail)
+
+
+def owned_clip(db: Session, user: User, clip_id: str) -> Clip:
+    """The user's clip, or 404 whether it doesn't exist or belongs to someone else."""
+    try:
+        cid = uuid.UUID(clip_id)
+    except ValueError:
+        raise UserError("No such clip.", 404) from None
+    clip = db.get(Clip, cid)
+    if clip is None or clip.user_id != user.id:
+        raise UserError("No such clip.", 404)
+    return clip
+
+
+@router.get("/history")
+async def history(
+    request: Request, user: CurrentUser, db: DbSession, client: TemporalClient, page: Annotated[int, Query(ge=1)] = 1
+):  # noqa: ANN201
+    total = db.scalar(select(func.count()).select_from(Clip).where(Clip.user_id == user.id)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    clips = db.scalars(
+        select(Clip)
+        .where(Clip.user_id == user.id)
+        .order_by(Clip.created_at.desc(), Clip.id)
+        .offset((min(page, pages) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    views = await asyncio.gather(*(clip_view(client, c) for c in clips))
+    return render(request, "history.html", clips=views, page=min(page, pages), pages=pages, total=total)
+
+
+@router.get("/clips/{clip_id}/status")
+async def clip_status(request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: TemporalClient):  # noqa: ANN201
+    clip = owned_clip(db, user, clip_id)
+    view = await clip_view(client, clip)
+    headers = {"HX-Trigger": "balance-changed"} if clip.status.finished else None
+    return render(request, "partials/clip_card.html", clip=view, headers=headers)
+
+
+@router.post("/clips/{clip_id}/cancel", dependencies=[CsrfChecked])
+async def cancel_clip(request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: TemporalClient):  # noqa: ANN201
+    clip = owned_clip(db, user, clip_id)
+    if not clip.status.finished:
+        handle = client.get_workflow_handle(clip.workflow_id)
+        try:
+            desc = await handle.describe()
+            if desc.status == WorkflowExecutionStatus.RUNNING:
+                await handle.cancel()
+        except RPCError as exc:
+            raise UserError("Could not reach the job service to cancel; try again.", 503) from exc
+    return render(request, "partials/clip_card.html", clip=await clip_view(client, clip))
+
+
+@router.get("/clips/{clip_id}/audio")
+def clip_audio(
+    clip_id: str,
+    user: CurrentUser,
+    db: DbSession,
+    format: Annotated[str, Query(pattern="^(wav|mp3)$")] = "wav",  # noqa: A002
+    download: bool = False,
+) -> RedirectResponse:
+    """Check ownership, then redirect to a short-lived signed link to the object."""
+    clip = owned_clip(db, user, clip_id)
+    if clip.status != ClipStatus.SUCCEEDED or not clip.object_key:
+        raise UserError("This clip has no audio yet.", 404)
+    key = clip.object_key.rsplit(".", 1)[0] + FORMATS[format]
+    name = f"studio-{clip.id.hex[:8]}{FORMATS[format]}" if download else None
+    return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
+
+
+@router.get("/media/{key:path}")
+def media(key: str, exp: int, sig: str, dl: str | None = None) -> FileResponse:
+    """Serves the local store's objects behind HMAC-signed, expiring links."""
+    store = get_store()
+    if not isinstance(store, LocalStore) or not store.verify(key, exp, dl, sig):
+        raise UserError("This link is invalid or has expired.", 403)
+    try:
+        path = store.path(key)
+    except ValueError:
+        raise UserError("No such file.", 404) from None
+    if not path.is_file():
+        raise UserError("No such file.", 404)
+    return FileResponse(
+        path, media_type=content_type_for(key), filename=dl, content_disposition_type="attachment" if dl else "inline"
+    )

@@ -1,0 +1,53 @@
+"""Text-to-speech page and the Generate action."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.generation import start_tts
+from api.routers.clips import clip_view
+from api.templating import is_htmx, render
+from studio.settings import get_settings
+from studio.voices import DEFAULT_VOICE, MAX_SPEED, MIN_SPEED, VOICES
+
+router = APIRouter()
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/tts", status_code=303)
+
+
+@router.get("/tts")
+def tts_page(request: Request, user: CurrentUser):  # noqa: ANN201
+    settings = get_settings()
+    return render(
+        request, "tts.html", voices=VOICES.values(), default_voice=DEFAULT_VOICE,
+        max_chars=settings.max_text_chars, price=settings.price_per_generation,
+        min_speed=MIN_SPEED, max_speed=MAX_SPEED,
+    )  # fmt: skip
+
+
+@router.post("/tts", dependencies=[CsrfChecked])
+async def generate(
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    client: TemporalClient,
+    text: Annotated[str, Form(max_length=100_000)] = "",
+    voice: Annotated[str, Form(max_length=64)] = DEFAULT_VOICE,
+    speed: Annotated[float, Form()] = 1.0,
+):  # noqa: ANN201
+    clip = await start_tts(db, client, user, text, voice, speed)
+    if not is_htmx(request):
+        return RedirectResponse("/history", status_code=303)
+    db.refresh(user)
+    return render(request, "partials/clip_card.html", clip=await clip_view(client, clip), status_code=202,
+                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip
+
+
+@router.get("/balance")
+def balance(request: Request, user: CurrentUser):  # noqa: ANN201
+    return render(request, "partials/balance.html")

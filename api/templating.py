@@ -1,0 +1,21 @@
+"""Jinja2 templates shared by the routers, with the helpers every page uses."""
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from api.security import csrf_token
+from studio.settings import ROOT
+from temporal.client import workflow_ui_url
+
+templates = Jinja2Templates(directory=ROOT / "templates")
+templates.env.globals["workflow_ui_url"] = workflow_ui_url
+
+
+def render(request: Request, name: str, status_code: int = 200, headers: dict | None = None, **context):  # noqa: ANN201
+    context.setdefault("user", getattr(request.state, "user", None))
+    context["csrf_token"] = csrf_token(request)
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"

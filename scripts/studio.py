@@ -1,0 +1,58 @@
+"""Runs every studio process on one machine and stops them all on Ctrl-C.
+
+Started by ``scripts/start``; each child is the same command you would run on its own machine.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from studio.migrate import upgrade
+from studio.settings import get_settings
+from temporal.dev_server import start_dev_server, wait_for_port
+
+
+def main() -> int:
+    settings = get_settings()
+    host, port = os.environ.get("STUDIO_HOST", "127.0.0.1"), int(os.environ.get("STUDIO_PORT", "8000"))
+    t_host, t_port = settings.temporal_address.rsplit(":", 1)
+    ui_port = int(settings.temporal_ui_url.rsplit(":", 1)[1].split("/")[0])
+    children: list[subprocess.Popen] = []
+    try:
+        print("==> Temporal dev server", flush=True)
+        children.append(start_dev_server(settings.var_dir / "temporal.db", port=int(t_port), ui_port=ui_port, ip=t_host))
+        print("==> database migrations", flush=True)
+        upgrade()
+        py = sys.executable
+        for cmd in (
+            [py, "-m", "activities.worker"],
+            [py, "-m", "workers.gpu_tts.worker"],
+            [py, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port), "--log-level", "warning"],
+        ):
+            children.append(subprocess.Popen(cmd))
+        wait_for_port(host, port)
+        print(f"\n  Studio site:  {settings.public_url}\n  Temporal UI:  {settings.temporal_ui_url}\n", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("a studio process exited; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT if child is not children[0] else signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        print("studio stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

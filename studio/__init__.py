@@ -1,0 +1,1 @@
+"""Shared core of the studio: settings, database models, credits and the object store."""

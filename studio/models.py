@@ -1,0 +1,95 @@
+"""SQLAlchemy models: users, clips and the credit ledger."""
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ClipKind(enum.StrEnum):
+    TTS = "tts"
+
+
+class ClipStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ClipStatus.SUCCEEDED, ClipStatus.FAILED, ClipStatus.CANCELLED)
+
+
+class LedgerKind(enum.StrEnum):
+    GRANT = "grant"
+    RESERVE = "reserve"
+    CHARGE = "charge"
+    REFUND = "refund"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    credits: Mapped[int] = mapped_column(Integer)  # spendable balance; holds are already taken out
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Clip(Base):
+    __tablename__ = "clips"
+    __table_args__ = (Index("ix_clips_user_created", "user_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[ClipKind] = mapped_column(Enum(ClipKind, native_enum=False, length=32))
+    text: Mapped[str] = mapped_column(Text)
+    voice: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[ClipStatus] = mapped_column(Enum(ClipStatus, native_enum=False, length=16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    object_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    duration_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    cost: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LedgerEntry(Base):
+    """One movement of credits. ``delta`` sums (with the grant) to the user's balance.
+
+    The idempotency key makes each movement happen at most once: ``reserve:<clip>`` for the
+    hold, and ``settle:<clip>`` for whichever of charge or refund comes first, so a clip can
+    never be both charged and refunded, nor either twice.
+    """
+
+    __tablename__ = "credit_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    clip_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clips.id", ondelete="SET NULL"), nullable=True)
+    kind: Mapped[LedgerKind] = mapped_column(Enum(LedgerKind, native_enum=False, length=16))
+    delta: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)  # credits concerned (a charge settles a hold: delta 0)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def workflow_id_for(clip_id: uuid.UUID) -> str:
+    return f"clip-{clip_id}"

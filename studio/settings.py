@@ -1,0 +1,76 @@
+"""One settings object, read from ``STUDIO_*`` environment variables, with embedded defaults.
+
+Every process (site, orchestration worker, GPU workers, tests) reads the same class, so a
+deployment is configured in one place.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STUDIO_", extra="ignore")
+
+    # Where state lives on a dev machine: SQLite file, local objects, Temporal's DB, model files.
+    var_dir: Path = ROOT / "var"
+
+    database_url: str = ""  # empty: SQLite under var_dir
+
+    # Site
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = "dev-insecure-secret-change-me"
+    # None means: secure cookies exactly when public_url is https.
+    cookie_secure: bool | None = None
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    # Credits and limits (seed values)
+    signup_credits: int = 10_000
+    price_per_generation: int = 50
+    rate_limit_per_minute: int = 3
+    max_text_chars: int = 5_000
+
+    # Object store
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "studio"
+    s3_prefix: str = ""
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    link_ttl_seconds: int = 3600
+
+    # TTS worker
+    tts_threads: int = 0  # 0: let onnxruntime decide
+    tts_spool_dir: Path | None = None  # worker-local audio awaiting upload
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'studio.db'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.var_dir / "models"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.tts_spool_dir or self.var_dir / "spool"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

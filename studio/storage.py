@@ -1,0 +1,144 @@
+"""Object store: one interface, a local-disk backend and an S3 backend (boto3).
+
+Audio never travels through Temporal payloads; workers ``put`` files here and the site hands
+out expiring links: HMAC-signed URLs served by the app for ``local``, presigned GETs for ``s3``.
+"""
+
+import hashlib
+import hmac
+import time
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from studio.settings import Settings, get_settings
+
+CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
+
+
+def content_type_for(key: str) -> str:
+    return CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
+
+
+class ObjectStore(ABC):
+    @abstractmethod
+    def put_file(self, key: str, path: Path) -> None: ...
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def link(self, key: str, ttl: int | None = None, download_name: str | None = None) -> str:
+        """A URL that serves the object until ``ttl`` seconds from now."""
+
+
+class LocalStore(ObjectStore):
+    """Files under a directory; links point at the site's ``/media`` route with an HMAC."""
+
+    def __init__(self, root: Path, secret: str, base_url: str = "", ttl: int = 3600) -> None:
+        self.root, self._secret, self.base_url, self.ttl = root, secret.encode(), base_url.rstrip("/"), ttl
+
+    def path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"bad object key {key!r}")
+        return path
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".partial")
+        tmp.write_bytes(path.read_bytes())
+        tmp.replace(target)  # readers never see half a file; a retried put just overwrites
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def signature(self, key: str, expires: int, download_name: str | None) -> str:
+        message = f"{key}\n{expires}\n{download_name or ''}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def verify(self, key: str, expires: int, download_name: str | None, signature: str) -> bool:
+        good = hmac.compare_digest(self.signature(key, expires, download_name), signature)
+        return good and expires >= time.time()
+
+    def link(self, key: str, ttl: int | None = None, download_name: str | None = None) -> str:
+        expires = int(time.time()) + (ttl if ttl is not None else self.ttl)
+        params = {"exp": expires, "sig": self.signature(key, expires, download_name)}
+        if download_name:
+            params["dl"] = download_name
+        return f"{self.base_url}/media/{quote(key)}?{urlencode(params)}"
+
+
+class S3Store(ObjectStore):
+    """An S3 bucket (AWS, SeaweedFS, MinIO ...) under an optional key prefix."""
+
+    def __init__(self, settings: Settings) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket, self.prefix, self.ttl = settings.s3_bucket, settings.s3_prefix, settings.link_ttl_seconds
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key,
+            aws_secret_access_key=settings.s3_secret_key,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+        )
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def ensure_bucket(self) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            self.client.create_bucket(Bucket=self.bucket)
+
+    def put_file(self, key: str, path: Path) -> None:
+        self.client.upload_file(
+            str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type_for(key)}
+        )
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+
+    def link(self, key: str, ttl: int | None = None, download_name: str | None = None) -> str:
+        params = {"Bucket": self.bucket, "Key": self._key(key)}
+        if download_name:
+            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+        return self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=ttl if ttl is not None else self.ttl
+        )
+
+
+def make_store(settings: Settings) -> ObjectStore:
+    if settings.storage_backend == "s3":
+        return S3Store(settings)
+    return LocalStore(settings.var_dir / "objects", settings.secret_key, ttl=settings.link_ttl_seconds)
+
+
+@lru_cache
+def get_store() -> ObjectStore:
+    return make_store(get_settings())

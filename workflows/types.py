@@ -1,0 +1,71 @@
+"""Data passed between the site, the workflow and its activities (plain dataclasses, JSON on the wire)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class GenerateRequest:
+    clip_id: str
+    user_id: str
+    kind: str  # "tts"
+    text: str
+    voice: str
+    cost: int
+    settings: dict = field(default_factory=dict)  # kind-specific, e.g. {"speed": 1.0}
+
+
+@dataclass
+class Artifact:
+    """A file a GPU worker holds in its spool, and the object key it should be stored under."""
+
+    key: str
+    filename: str
+
+
+@dataclass
+class InferenceResult:
+    worker_queue: str  # the producing worker's own queue: the upload must run there
+    artifacts: list[Artifact]
+    duration_seconds: float
+
+
+@dataclass
+class UploadRequest:
+    clip_id: str
+    artifacts: list[Artifact]
+
+
+@dataclass
+class CommitRequest:
+    clip_id: str
+    object_key: str
+    duration_seconds: float
+
+
+@dataclass
+class RefundRequest:
+    clip_id: str
+    reason: str
+    cancelled: bool = False
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+
+
+@dataclass
+class GenerationStatus:
+    """What the workflow query returns: where the clip is and how far along."""
+
+    stage: str  # queued, reserving, synthesizing, uploading, committing, done, failed, cancelled
+    progress: float  # 0..1
+    detail: str = ""
+    error: str | None = None
+
+
+# Error types raised by activities; the workflow never retries these.
+BAD_INPUT = "BadInput"
+INSUFFICIENT_CREDITS = "InsufficientCredits"
+ARTIFACT_LOST = "ArtifactLost"
