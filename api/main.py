@@ -5,7 +5,6 @@
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,12 +56,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 def create_app() -> FastAPI:
     settings = get_settings()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):  # noqa: ANN202
-        app.state.temporal = TemporalConnection()
-        yield
-
-    app = FastAPI(title="Studio", lifespan=lifespan)
+    app = FastAPI(title="Studio")
+    app.state.temporal = TemporalConnection()
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -22,7 +22,9 @@ def main() -> int:
     children: list[subprocess.Popen] = []
     try:
         print("==> Temporal dev server", flush=True)
-        children.append(start_dev_server(settings.var_dir / "temporal.db", port=int(t_port), ui_port=ui_port, ip=t_host))
+        children.append(
+            start_dev_server(settings.var_dir / "temporal.db", port=int(t_port), ui_port=ui_port, ip=t_host)
+        )
         print("==> database migrations", flush=True)
         upgrade()
         py = sys.executable

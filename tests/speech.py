@@ -1,0 +1,60 @@
+"""Checks that audio is real speech: pocketsphinx transcription, word error rate, pitch."""
+
+import re
+
+import numpy as np
+from scipy.signal import resample_poly
+
+
+def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
+    if rate == 16_000:
+        return samples
+    g = np.gcd(rate, 16_000)
+    return resample_poly(samples, 16_000 // g, rate // g)
+
+
+def transcribe(samples: np.ndarray, rate: int) -> str:
+    from pocketsphinx import Decoder
+
+    pcm = (np.clip(to_16k(samples, rate), -1, 1) * 32767).astype("<i2").tobytes()
+    decoder = Decoder(samprate=16_000, loglevel="FATAL")
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    return hyp.hypstr if hyp else ""
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = words(reference), words(hypothesis)
+    d = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, d[0] = d[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
+    return d[len(hyp)] / max(1, len(ref))
+
+
+def median_pitch(samples: np.ndarray, rate: int, fmin: float = 60, fmax: float = 400) -> float:
+    """Median F0 of voiced frames by normalised autocorrelation."""
+    frame, hop = int(0.04 * rate), int(0.01 * rate)
+    lo, hi = int(rate / fmax), int(rate / fmin)
+    energy_floor = 0.1 * np.sqrt(np.mean(samples**2))
+    pitches = []
+    for start in range(0, len(samples) - frame, hop):
+        x = samples[start : start + frame]
+        if np.sqrt(np.mean(x**2)) < energy_floor:
+            continue
+        x = x - x.mean()
+        ac = np.correlate(x, x, "full")[frame - 1 :]
+        if ac[0] <= 0:
+            continue
+        ac = ac / ac[0]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.5:
+            pitches.append(rate / lag)
+    return float(np.median(pitches)) if pitches else 0.0

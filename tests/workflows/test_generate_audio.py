@@ -1,0 +1,234 @@
+"""GenerateAudio on the time-skipping test server, with the real credit activities on a real DB.
+
+Inference and upload are fakes here (the real ones are covered by the worker and e2e tests):
+they let each test decide when a step fails.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select
+from temporalio import activity
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import credits as credit_activities
+from studio.db import session_scope
+from studio.models import Clip, ClipStatus, LedgerEntry, User
+from temporal import queues
+from tests.conftest import make_clip, make_user
+from workflows.generate_audio import GenerateAudio
+from workflows.types import (
+    ARTIFACT_LOST,
+    BAD_INPUT,
+    Artifact,
+    CommitRequest,
+    GenerateRequest,
+    GenerationStatus,
+    InferenceResult,
+    UploadRequest,
+)
+
+pytestmark = pytest.mark.usefixtures("studio_env")
+
+PRICE = 50
+
+
+@dataclass
+class Fakes:
+    """Inference and upload stand-ins whose behaviour each test sets per attempt."""
+
+    inference_fails_on: Callable[[int], Exception | None] = lambda attempt: None
+    upload_fails_on: Callable[[int], Exception | None] = lambda attempt: None
+    inference_attempts: int = 0
+    upload_calls: int = 0
+    uploaded: list[str] = field(default_factory=list)
+    slow: bool = False
+
+    @activity.defn(name="synthesize_speech")
+    async def synthesize(self, req: GenerateRequest) -> InferenceResult:
+        self.inference_attempts += 1
+        if error := self.inference_fails_on(activity.info().attempt):
+            raise error
+        while self.slow:  # a long synthesis that only a cancellation ends
+            activity.heartbeat()
+            await asyncio.sleep(0.05)
+        return InferenceResult("fake-local", [Artifact(f"tts/{req.clip_id}.wav", f"{req.clip_id}.wav")], 1.5)
+
+    @activity.defn(name="upload_audio")
+    async def upload(self, req: UploadRequest) -> None:
+        self.upload_calls += 1
+        if error := self.upload_fails_on(activity.info().attempt):
+            raise error
+        self.uploaded.extend(a.key for a in req.artifacts)
+
+
+@asynccontextmanager
+async def workers(client: Client, fakes: Fakes, orchestration_activities: list | None = None) -> AsyncIterator[None]:
+    with ThreadPoolExecutor(4) as executor:
+        acts = orchestration_activities or credit_activities.ALL
+        async with (
+            Worker(client, task_queue=queues.ORCHESTRATION, workflows=[GenerateAudio], activities=acts,
+                   activity_executor=executor),
+            Worker(client, task_queue=queues.GPU_TTS, activities=[fakes.synthesize]),
+            Worker(client, task_queue="fake-local", activities=[fakes.upload]),
+        ):  # fmt: skip
+            yield
+
+
+def start_request(credits: int = 1000) -> tuple[User, Clip, GenerateRequest]:
+    user = make_user(credits=credits)
+    clip = make_clip(user, cost=PRICE)
+    req = GenerateRequest(str(clip.id), str(user.id), "tts", clip.text, clip.voice, PRICE, {"speed": 1.0})
+    return user, clip, req
+
+
+async def start(env: WorkflowEnvironment, req: GenerateRequest) -> WorkflowHandle:
+    return await env.client.start_workflow(
+        GenerateAudio.run, req, id=f"clip-{req.clip_id}", task_queue=queues.ORCHESTRATION
+    )
+
+
+def state(user: User, clip: Clip) -> tuple[int, Clip, list[tuple[str, int]]]:
+    with session_scope() as s:
+        ledger = s.scalars(select(LedgerEntry).where(LedgerEntry.clip_id == clip.id).order_by(LedgerEntry.id))
+        return s.get(User, user.id).credits, s.get(Clip, clip.id), [(e.kind.value, e.delta) for e in ledger]
+
+
+async def test_happy_path_charges_once_and_stores_the_audio(time_skipping_env: WorkflowEnvironment) -> None:
+    user, clip, req = start_request()
+    fakes = Fakes()
+    async with workers(time_skipping_env.client, fakes):
+        handle = await start(time_skipping_env, req)
+        assert await handle.result() == f"tts/{clip.id}.wav"
+        status = await handle.query(GenerateAudio.status)
+    assert status == GenerationStatus(stage="done", progress=1.0)
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 - PRICE
+    assert ledger == [("reserve", -PRICE), ("charge", 0)]
+    assert row.status == ClipStatus.SUCCEEDED and row.object_key == f"tts/{clip.id}.wav" and row.duration_seconds == 1.5
+    assert fakes.uploaded == [
+        f"tts/{clip.id}.wav",
+    ]
+
+
+async def test_inference_fails_twice_then_succeeds_and_is_charged_once(time_skipping_env: WorkflowEnvironment) -> None:
+    user, clip, req = start_request()
+    fakes = Fakes(inference_fails_on=lambda n: RuntimeError("CUDA hiccup") if n <= 2 else None)
+    async with workers(time_skipping_env.client, fakes):
+        await (await start(time_skipping_env, req)).result()
+    assert fakes.inference_attempts == 3
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 - PRICE and ledger == [("reserve", -PRICE), ("charge", 0)]
+    assert row.status == ClipStatus.SUCCEEDED
+
+
+async def test_inference_failing_for_good_refunds_and_fails_the_clip(time_skipping_env: WorkflowEnvironment) -> None:
+    user, clip, req = start_request()
+    fakes = Fakes(inference_fails_on=lambda n: RuntimeError("GPU on fire"))
+    async with workers(time_skipping_env.client, fakes):
+        with pytest.raises(WorkflowFailureError):
+            await (await start(time_skipping_env, req)).result()
+    assert fakes.inference_attempts == 3  # first try + the seed's 2 retries
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 and ledger == [("reserve", -PRICE), ("refund", PRICE)]
+    assert row.status == ClipStatus.FAILED and "GPU on fire" in row.error
+
+
+async def test_bad_input_is_not_retried(time_skipping_env: WorkflowEnvironment) -> None:
+    user, clip, req = start_request()
+    bad = ApplicationError("Unknown voice 'zz'.", type=BAD_INPUT, non_retryable=True)
+    fakes = Fakes(inference_fails_on=lambda n: bad)
+    async with workers(time_skipping_env.client, fakes):
+        with pytest.raises(WorkflowFailureError):
+            await (await start(time_skipping_env, req)).result()
+    assert fakes.inference_attempts == 1
+    balance, row, _ = state(user, clip)
+    assert balance == 1000 and row.status == ClipStatus.FAILED and row.error == "Unknown voice 'zz'."
+
+
+async def test_upload_failing_refunds(time_skipping_env: WorkflowEnvironment) -> None:
+    user, clip, req = start_request()
+    fakes = Fakes(upload_fails_on=lambda n: RuntimeError("S3 unreachable"))
+    async with workers(time_skipping_env.client, fakes):
+        with pytest.raises(WorkflowFailureError):
+            await (await start(time_skipping_env, req)).result()
+    assert fakes.upload_calls == 5
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 and ledger == [("reserve", -PRICE), ("refund", PRICE)]
+    assert row.status == ClipStatus.FAILED and "S3 unreachable" in row.error
+
+
+async def test_lost_audio_means_synthesising_again(time_skipping_env: WorkflowEnvironment) -> None:
+    """The worker lost the file before uploading it (restart, wiped spool): synthesise once more."""
+    user, clip, req = start_request()
+    lost = ApplicationError("audio is gone from this worker", type=ARTIFACT_LOST)
+    fakes = Fakes(upload_fails_on=lambda n: lost if n == 1 and fakes.upload_calls == 1 else None)
+    async with workers(time_skipping_env.client, fakes):
+        await (await start(time_skipping_env, req)).result()
+    assert fakes.inference_attempts == 2 and fakes.upload_calls == 2
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 - PRICE and ledger == [("reserve", -PRICE), ("charge", 0)]
+    assert row.status == ClipStatus.SUCCEEDED
+
+
+async def test_insufficient_credits_fails_without_inference(time_skipping_env: WorkflowEnvironment) -> None:
+    user, clip, req = start_request(credits=PRICE - 1)
+    fakes = Fakes()
+    async with workers(time_skipping_env.client, fakes):
+        with pytest.raises(WorkflowFailureError):
+            await (await start(time_skipping_env, req)).result()
+    assert fakes.inference_attempts == 0
+    balance, row, ledger = state(user, clip)
+    assert balance == PRICE - 1 and ledger == [] and row.status == ClipStatus.FAILED
+    assert "needs 50 credits" in row.error
+
+
+async def test_cancel_while_synthesizing_refunds(time_skipping_env: WorkflowEnvironment) -> None:
+    user, clip, req = start_request()
+    fakes = Fakes(slow=True)
+    async with workers(time_skipping_env.client, fakes):
+        handle = await start(time_skipping_env, req)
+        for _ in range(200):
+            if fakes.inference_attempts and (await handle.query(GenerateAudio.status)).stage == "synthesizing":
+                break
+            await asyncio.sleep(0.05)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+        fakes.slow = False
+    assert isinstance(failure.value.cause, CancelledError)
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 and ledger == [("reserve", -PRICE), ("refund", PRICE)]
+    assert row.status == ClipStatus.CANCELLED and fakes.uploaded == []
+
+
+async def test_activities_retried_after_a_crash_never_double_charge(time_skipping_env: WorkflowEnvironment) -> None:
+    """Reserve and commit each commit their transaction, then 'crash' before reporting success."""
+
+    @activity.defn(name="reserve_credits")
+    def reserve_then_crash(req: GenerateRequest) -> None:
+        credit_activities.reserve_credits(req)
+        if activity.info().attempt == 1:
+            raise RuntimeError("worker died after the database commit")
+
+    @activity.defn(name="commit_clip")
+    def commit_then_crash(req: CommitRequest) -> None:
+        credit_activities.commit_clip(req)
+        if activity.info().attempt < 3:
+            raise RuntimeError("worker died after the database commit")
+
+    user, clip, req = start_request()
+    acts = [reserve_then_crash, commit_then_crash, credit_activities.refund_clip]
+    async with workers(time_skipping_env.client, Fakes(), orchestration_activities=acts):
+        await (await start(time_skipping_env, req)).result()
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 - PRICE
+    assert ledger == [("reserve", -PRICE), ("charge", 0)]
+    assert row.status == ClipStatus.SUCCEEDED
