@@ -33,7 +33,11 @@ def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
 
 
 def start_dev_server(
-    db_file: Path | None, port: int = 7233, ui_port: int = 8233, ip: str = "127.0.0.1"
+    db_file: Path | None,
+    port: int = 7233,
+    ui_port: int = 8233,
+    ip: str = "127.0.0.1",
+    extra_args: list[str] | None = None,
 ) -> subprocess.Popen:
     """Start ``temporal server start-dev``; ``db_file`` None keeps state in memory."""
     cmd = [

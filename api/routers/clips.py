@@ -43,11 +43,16 @@ class ClipView:
         return voice.label if voice else self.clip.voice
 
 
+QUERY_TIMEOUT_SECONDS = 1.0  # a query needs a live orchestration worker; don't hold the page for it
+
+
 async def live_status(client: Client, clip: Clip) -> GenerationStatus | None:
     try:
         handle = client.get_workflow_handle(clip.workflow_id)
-        return await asyncio.wait_for(handle.query("status", result_type=GenerationStatus), timeout=3)
-    except (RPCError, TimeoutError, Exception) as exc:  # no worker yet / server hiccup: the DB still answers
+        return await asyncio.wait_for(
+            handle.query("status", result_type=GenerationStatus), timeout=QUERY_TIMEOUT_SECONDS
+        )
+    except Exception as exc:  # no worker yet, server hiccup: the database still answers
         log.debug("status query for %s failed: %s", clip.workflow_id, exc)
         return None
 

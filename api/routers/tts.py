@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
 from api.generation import start_tts
-from api.routers.clips import clip_view
+from api.routers.clips import ClipView
 from api.templating import is_htmx, render
 from studio.settings import get_settings
 from studio.voices import DEFAULT_VOICE, MAX_SPEED, MIN_SPEED, VOICES
@@ -44,7 +44,8 @@ async def generate(
     if not is_htmx(request):
         return RedirectResponse("/history", status_code=303)
     db.refresh(user)
-    return render(request, "partials/clip_card.html", clip=await clip_view(client, clip), status_code=202,
+    view = ClipView(clip, "queued", 0.0, "")  # just started: nothing to ask the workflow yet
+    return render(request, "partials/clip_card.html", clip=view, status_code=202,
                   headers={"HX-Trigger": "balance-changed"})  # fmt: skip
 
 

@@ -1,0 +1,80 @@
+"""The TTS worker: text splitting, request validation, and real Kokoro speech."""
+
+import numpy as np
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from tests.speech import median_pitch, transcribe, word_error_rate
+from workers.gpu_tts.activities import validate
+from workers.gpu_tts.engine import KokoroEngine, get_engine
+from workers.gpu_tts.text import split_into_chunks
+from workflows.types import GenerateRequest
+
+SENTENCE = "The quick brown fox jumps over the lazy dog."
+
+
+def test_chunks_keep_sentences_whole_and_in_order() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(60))
+    chunks = split_into_chunks(text, limit=120)
+    assert all(len(c) <= 120 for c in chunks)
+    assert " ".join(chunks) == text
+    assert all(c.endswith(".") for c in chunks)
+
+
+def test_a_sentence_longer_than_the_limit_is_cut_at_clauses_then_spaces() -> None:
+    text = "alpha, " * 40 + "omega"
+    chunks = split_into_chunks(text, limit=50)
+    assert all(len(c) <= 50 for c in chunks)
+    assert " ".join(chunks).split() == text.split()
+    unbroken = "word" * 100
+    assert "".join(split_into_chunks(unbroken, limit=50)) == unbroken
+    assert all(len(c) <= 50 for c in split_into_chunks(unbroken, limit=50))
+
+
+def test_blank_text_has_no_chunks() -> None:
+    assert split_into_chunks(" \n\t ") == []
+
+
+def _req(**overrides) -> GenerateRequest:  # noqa: ANN003
+    fields = dict(clip_id="c", user_id="u", kind="tts", text=SENTENCE, voice="af_heart", cost=50, settings={})
+    return GenerateRequest(**(fields | overrides))
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"voice": "xx_nobody"}, "Unknown voice"),
+        ({"text": "   "}, "no text"),
+        ({"text": "a" * 5001}, "longer than 5000"),
+        ({"settings": {"speed": 3.0}}, "Speed must be"),
+    ],
+)
+def test_bad_requests_are_non_retryable(overrides: dict, message: str) -> None:
+    with pytest.raises(ApplicationError) as err:
+        validate(_req(**overrides), max_chars=5000)
+    assert err.value.non_retryable and err.value.type == "BadInput" and message in err.value.message
+
+
+@pytest.fixture(scope="module")
+def engine() -> KokoroEngine:
+    return get_engine()
+
+
+def test_two_voices_speak_the_words_and_sound_different(engine: KokoroEngine) -> None:
+    """Real Kokoro audio, checked by a recogniser: a US female and a US male voice."""
+    heard = {}
+    for voice in ("af_heart", "am_adam"):
+        audio = engine.synthesize(SENTENCE, voice)
+        assert audio.dtype == np.float32 and 1.5 < len(audio) / engine.sample_rate < 6
+        heard[voice] = (word_error_rate(SENTENCE, transcribe(audio, engine.sample_rate)), audio)
+    for voice, (wer, _) in heard.items():
+        assert wer <= 0.25, f"{voice} was not understood (WER {wer:.2f})"
+    female = median_pitch(heard["af_heart"][1], engine.sample_rate)
+    male = median_pitch(heard["am_adam"][1], engine.sample_rate)
+    assert female > 1.35 * male, (female, male)  # measured ~195 Hz vs ~113 Hz
+
+
+def test_speed_changes_duration(engine: KokoroEngine) -> None:
+    normal = engine.synthesize(SENTENCE, "am_michael", 1.0)
+    fast = engine.synthesize(SENTENCE, "am_michael", 1.5)
+    assert len(fast) < 0.8 * len(normal)
