@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     # TTS worker
     tts_threads: int = 0  # 0: let onnxruntime decide
     tts_spool_dir: Path | None = None  # worker-local audio awaiting upload
+    tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.var_dir / "models"
+        return self.tts_models_dir or self.var_dir / "models"
 
     @property
     def spool_dir(self) -> Path:

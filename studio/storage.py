@@ -22,6 +22,9 @@ def content_type_for(key: str) -> str:
 
 
 class ObjectStore(ABC):
+    def ensure_ready(self) -> None:  # noqa: B027 - a no-op unless the backend needs setting up
+        """Create whatever the backend needs (a bucket); safe to call on every start."""
+
     @abstractmethod
     def put_file(self, key: str, path: Path) -> None: ...
 
@@ -97,7 +100,7 @@ class S3Store(ObjectStore):
     def _key(self, key: str) -> str:
         return f"{self.prefix}{key}"
 
-    def ensure_bucket(self) -> None:
+    def ensure_ready(self) -> None:
         from botocore.exceptions import ClientError
 
         try:

@@ -1,6 +1,9 @@
 """Session-wide real services and a helper to point the studio's settings at them."""
 
 import os
+import shutil
+import tempfile
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,12 +37,25 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    url, name = services.create_pg_database()
+def pg_admin_url() -> Iterator[str]:
+    """The local PostgreSQL server if one answers, else a throwaway cluster for this run."""
+    if services.pg_server_answers():
+        yield services.PG_ADMIN_URL
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="studio-pg-"))  # outside pytest's root-only tmp dirs
+    stop_cmd, url = services.start_throwaway_postgres(workdir)
+    yield url
+    subprocess.run(stop_cmd, check=False, capture_output=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    url, name = services.create_pg_database(pg_admin_url)
     upgrade(url)
     yield url
     reset_caches()
-    services.drop_pg_database(name)
+    services.drop_pg_database(pg_admin_url, name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -36,17 +36,17 @@ def free_port_pair(offset: int = 10_000) -> int:
             continue
 
 
-def create_pg_database() -> tuple[str, str]:
-    """A new, empty database on the local server: (sqlalchemy url, name)."""
+def create_pg_database(admin_url: str) -> tuple[str, str]:
+    """A new, empty database on the server: (sqlalchemy url, name)."""
     name = f"studio_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     return f"{base}/{name}", name
 
 
-def drop_pg_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+def drop_pg_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -78,3 +78,46 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def pg_server_answers(url: str = PG_ADMIN_URL) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def start_throwaway_postgres(workdir: Path) -> tuple[list[str], str]:
+    """A private PostgreSQL cluster (trust auth, loopback only): (stop command, admin url).
+
+    initdb refuses to run as root, so as root the cluster belongs to the ``postgres`` user.
+    """
+    import glob
+    import pwd
+
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bins:
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+    initdb, pg_ctl = f"{bins[-1]}/initdb", f"{bins[-1]}/pg_ctl"
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        workdir.mkdir(parents=True, exist_ok=True)
+        os.chown(workdir, pw.pw_uid, pw.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data, port = workdir / "pgdata", free_port()
+    subprocess.run([*run_as, initdb, "-A", "trust", "-U", "postgres", "-D", str(data)], check=True, capture_output=True)
+    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(workdir / "pg.log"), "-w", "start"],
+                   check=True, capture_output=True)  # fmt: skip
+    return [
+        *run_as,
+        pg_ctl,
+        "-D",
+        str(data),
+        "-m",
+        "fast",
+        "-w",
+        "stop",
+    ], f"postgresql://postgres@127.0.0.1:{port}/postgres"

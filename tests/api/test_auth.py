@@ -3,7 +3,7 @@
 import httpx
 
 from studio.settings import Settings
-from tests.api.conftest import csrf_from, sign_up
+from tests.site import csrf_from, sign_up
 
 
 async def test_pages_behind_login_redirect_to_sign_in(site: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from studio.db import session_scope
 from studio.models import Clip, ClipKind, ClipStatus, User, workflow_id_for
 from studio.storage import get_store
 from temporal.client import connect
-from tests.api.conftest import sign_up
+from tests.site import sign_up
 
 HTMX = {"HX-Request": "true"}
 

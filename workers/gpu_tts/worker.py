@@ -38,6 +38,7 @@ def build_workers(
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gpu-tts %(levelname)s %(message)s")
     engine = get_engine()
+    get_store().ensure_ready()
     client = await connect()
     with ThreadPoolExecutor(max_workers=4) as executor:
         workers = build_workers(client, engine, executor)

@@ -1,0 +1,56 @@
+"""The whole studio as separate processes, as scripts/start runs it, on PostgreSQL and SeaweedFS S3."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from temporal.dev_server import start_dev_server, wait_for_port
+from tests import services
+from tests.conftest import s3_env
+
+
+@dataclass
+class Stack:
+    site_url: str
+    temporal_address: str
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    var = tmp_path_factory.mktemp("e2e-var")
+    t_port, ui_port, site_port = services.free_port(), services.free_port(), services.free_port()
+    env = os.environ | s3_env(seaweedfs, "e2e-audio") | {
+        "STUDIO_DATABASE_URL": pg_url,
+        "STUDIO_VAR_DIR": str(var),
+        # The model files are built once under the checkout's var/; the worker reads them from there.
+        "STUDIO_TTS_MODELS_DIR": str(Path(__file__).resolve().parents[2] / "var" / "models"),
+        "STUDIO_TEMPORAL_ADDRESS": f"127.0.0.1:{t_port}",
+        "STUDIO_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
+        "STUDIO_PUBLIC_URL": f"http://127.0.0.1:{site_port}",
+        "STUDIO_SECRET_KEY": "e2e-secret",
+    }  # fmt: skip
+    temporal = start_dev_server(None, port=t_port, ui_port=ui_port)
+    logs = var / "logs"
+    logs.mkdir()
+    procs = [temporal]
+    for name, cmd in {
+        "orchestration": [sys.executable, "-m", "activities.worker"],
+        "gpu_tts": [sys.executable, "-m", "workers.gpu_tts.worker"],
+        "site": [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(site_port)],
+    }.items():
+        out = (logs / f"{name}.log").open("wb")
+        procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT))
+    try:
+        wait_for_port("127.0.0.1", site_port, timeout=60)
+        yield Stack(f"http://127.0.0.1:{site_port}", f"127.0.0.1:{t_port}", env)
+    finally:
+        for proc in reversed(procs):
+            services.stop(proc)
+        for log in sorted(logs.glob("*.log")):
+            sys.stderr.write(f"---- {log.name} (tail) ----\n{log.read_text(errors='replace')[-3000:]}\n")

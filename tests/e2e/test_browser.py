@@ -1,0 +1,55 @@
+"""A real browser (headless Debian Chromium, driven by Playwright) against the real stack."""
+
+import uuid
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+from tests.e2e.conftest import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required",
+]  # fmt: skip
+
+
+async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = await browser.new_page()
+        await page.goto(f"{stack.site_url}/tts")
+        await expect(page).to_have_url(f"{stack.site_url}/login?next=/tts")
+        await page.click("text=Create an account")
+        await page.fill("input[name=email]", f"browser-{uuid.uuid4().hex[:8]}@example.com")
+        await page.fill("input[name=password]", "browser-pass-1")
+        await page.click("button[type=submit]")
+        await expect(page).to_have_url(f"{stack.site_url}/tts")
+
+        await page.fill("#text", "The browser test is speaking now.")
+        await expect(page.locator("#char-count")).to_have_text("33")
+        await page.select_option("#voice", "bf_emma")
+        await page.click("button:has-text('Generate')")
+
+        card = page.locator("article.clip").first
+        await expect(card).to_have_attribute("data-stage", "done", timeout=90_000)
+        audio = card.locator("audio")
+        clip_id = (await card.get_attribute("id")).removeprefix("clip-")
+        await expect(audio).to_have_attribute("src", f"/clips/{clip_id}/audio")
+        duration = await audio.evaluate(
+            """a => new Promise((ok, fail) => {
+                a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
+                a.addEventListener('error', () => fail('audio error ' + (a.error && a.error.code)), {once: true});
+                a.preload = 'auto'; a.load();
+            })"""
+        )
+        assert 1.0 < duration < 10.0
+        await expect(page.locator("#balance")).to_have_text("9,950 credits")
+
+        await page.fill("#text", "")
+        await page.evaluate("document.getElementById('text').removeAttribute('required')")
+        await page.click("button:has-text('Generate')")
+        await expect(page.locator("#result .alert.error").first).to_contain_text("Type some text")
+        await browser.close()
