@@ -23,7 +23,13 @@ def main() -> int:
     try:
         print("==> Temporal dev server", flush=True)
         children.append(
-            start_dev_server(settings.var_dir / "temporal.db", port=int(t_port), ui_port=ui_port, ip=t_host)
+            start_dev_server(
+                settings.var_dir / "temporal.db",
+                port=int(t_port),
+                ui_port=ui_port,
+                ip=t_host,
+                log_file=settings.var_dir / "temporal.log",
+            )  # fmt: skip
         )
         print("==> database migrations", flush=True)
         upgrade()

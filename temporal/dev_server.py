@@ -38,8 +38,12 @@ def start_dev_server(
     ui_port: int = 8233,
     ip: str = "127.0.0.1",
     extra_args: list[str] | None = None,
+    log_file: Path | None = None,
 ) -> subprocess.Popen:
-    """Start ``temporal server start-dev``; ``db_file`` None keeps state in memory."""
+    """Start ``temporal server start-dev``; ``db_file`` None keeps state in memory.
+
+    Its warnings go to ``log_file`` (or nowhere), so they don't drown the studio's own output.
+    """
     cmd = [
         temporal_cli(), "server", "start-dev",
         "--ip", ip, "--port", str(port), "--ui-port", str(ui_port),
@@ -49,7 +53,8 @@ def start_dev_server(
         db_file.parent.mkdir(parents=True, exist_ok=True)
         cmd += ["--db-filename", str(db_file)]
     cmd += extra_args or []
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    log = log_file.open("ab") if log_file else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(ip, port)
     except TimeoutError:

@@ -2,8 +2,8 @@
 
 import os
 import shutil
-import tempfile
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path

@@ -5,7 +5,6 @@ has it, else the CPU). Text in, float32 mono samples at 24 kHz out.
 """
 
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -29,12 +28,15 @@ class KokoroEngine:
     sample_rate = SAMPLE_RATE
 
     def __init__(self, model_path: Path, voices_path: Path, threads: int = 0) -> None:
-        if threads:
-            # onnxruntime reads this when the session is created
-            os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        from kokoro_onnx import Kokoro  # heavy import, only in the worker
+        import onnxruntime as ort  # heavy imports, only in the worker
+        from kokoro_onnx import Kokoro
+        from kokoro_onnx.session import resolve_providers
 
-        self._kokoro = Kokoro(str(model_path), str(voices_path))
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        session = ort.InferenceSession(str(model_path), sess_options=options, providers=resolve_providers())
+        self._kokoro = Kokoro.from_session(session, str(voices_path))
         self._lock = threading.Lock()  # one inference at a time per session keeps latency predictable
         self.providers = self._kokoro.sess.get_providers()
         log.info("Kokoro loaded from %s on %s", model_path, self.providers)
