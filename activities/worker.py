@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities import credits
 from temporal import queues
 from temporal.client import connect
+from temporal.worker_runtime import run_until_signalled
 from workflows.generate_audio import GenerateAudio
 
 
@@ -31,7 +32,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s orchestration %(levelname)s %(message)s")
     client = await connect()
     with ThreadPoolExecutor(max_workers=16) as executor:
-        await build_worker(client, executor).run()
+        await run_until_signalled(build_worker(client, executor))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,13 @@ from studio.settings import get_settings
 from temporal.dev_server import start_dev_server, wait_for_port
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the studio as Ctrl-C does
+    signal.signal(signal.SIGINT, _interrupt)  # even when started from a shell that ignores SIGINT
     settings = get_settings()
     host, port = os.environ.get("STUDIO_HOST", "127.0.0.1"), int(os.environ.get("STUDIO_PORT", "8000"))
     t_host, t_port = settings.temporal_address.rsplit(":", 1)
@@ -52,7 +58,7 @@ def main() -> int:
     finally:
         for child in reversed(children):
             if child.poll() is None:
-                child.send_signal(signal.SIGINT if child is not children[0] else signal.SIGTERM)
+                child.terminate()  # every child shuts down gracefully on SIGTERM
         deadline = time.monotonic() + 10
         for child in children:
             try:

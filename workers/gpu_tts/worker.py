@@ -7,6 +7,7 @@ Needs only the Temporal address and the object store, so it can run on its own m
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -16,6 +17,7 @@ from studio.settings import get_settings
 from studio.storage import get_store
 from temporal import queues
 from temporal.client import connect
+from temporal.worker_runtime import run_until_signalled
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, get_engine
 
@@ -30,7 +32,13 @@ def build_workers(
     upload = UploadActivities(get_store(), spool)
     return [
         # Inference holds the engine lock anyway; two slots let the next request's text prep overlap.
-        Worker(client, task_queue=task_queue, activities=[tts.synthesize_speech], max_concurrent_activities=2),
+        Worker(
+            client,
+            task_queue=task_queue,
+            activities=[tts.synthesize_speech],
+            max_concurrent_activities=2,
+            graceful_shutdown_timeout=timedelta(seconds=10),  # let a synthesis in flight finish on Ctrl-C
+        ),  # fmt: skip
         Worker(client, task_queue=local_queue, activities=[upload.upload_audio], activity_executor=executor),
     ]
 
@@ -43,7 +51,7 @@ async def main() -> None:
     with ThreadPoolExecutor(max_workers=4) as executor:
         workers = build_workers(client, engine, executor)
         logging.info("serving %s on %s", queues.GPU_TTS, engine.device)
-        await asyncio.gather(*(w.run() for w in workers))
+        await run_until_signalled(*workers)
 
 
 if __name__ == "__main__":
