@@ -54,3 +54,14 @@ async def get_temporal(request: Request) -> Client:
 
 
 TemporalClient = Annotated[Client, Depends(get_temporal)]
+
+
+async def get_temporal_if_up(request: Request) -> Client | None:
+    """For pages that can fall back to the database when Temporal is unreachable."""
+    try:
+        return await request.app.state.temporal()
+    except UserError:
+        return None
+
+
+MaybeTemporalClient = Annotated[Client | None, Depends(get_temporal_if_up)]

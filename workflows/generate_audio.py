@@ -37,6 +37,7 @@ class InferenceRoute:
 
 
 ROUTES = {"tts": InferenceRoute("synthesize_speech", queues.GPU_TTS, "synthesizing")}
+INFERENCE_STAGES = frozenset(route.stage for route in ROUTES.values())
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 INFERENCE_RETRY = RetryPolicy(
@@ -87,7 +88,7 @@ class GenerateAudio:
     @workflow.signal
     def report_progress(self, progress: Progress) -> None:
         """Sent by the inference activity after each chunk (best effort)."""
-        if self._status.stage in ("synthesizing",) and progress.total > 0:
+        if self._status.stage in INFERENCE_STAGES and progress.total > 0:
             self._status.progress = 0.1 + 0.8 * progress.done / progress.total
             self._status.detail = f"chunk {progress.done} of {progress.total}"
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, TemporalClient
 from api.errors import UserError
 from api.templating import render
 from studio.models import Clip, ClipStatus, User
@@ -46,7 +46,9 @@ class ClipView:
 QUERY_TIMEOUT_SECONDS = 1.0  # a query needs a live orchestration worker; don't hold the page for it
 
 
-async def live_status(client: Client, clip: Clip) -> GenerationStatus | None:
+async def live_status(client: Client | None, clip: Clip) -> GenerationStatus | None:
+    if client is None:
+        return None
     try:
         handle = client.get_workflow_handle(clip.workflow_id)
         return await asyncio.wait_for(
@@ -57,7 +59,7 @@ async def live_status(client: Client, clip: Clip) -> GenerationStatus | None:
         return None
 
 
-async def clip_view(client: Client, clip: Clip) -> ClipView:
+async def clip_view(client: Client | None, clip: Clip) -> ClipView:
     if clip.status.finished:
         stage = "done" if clip.status == ClipStatus.SUCCEEDED else clip.status.value
         return ClipView(clip, stage, 1.0, "")
@@ -81,7 +83,11 @@ def owned_clip(db: Session, user: User, clip_id: str) -> Clip:
 
 @router.get("/history")
 async def history(
-    request: Request, user: CurrentUser, db: DbSession, client: TemporalClient, page: Annotated[int, Query(ge=1)] = 1
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    client: MaybeTemporalClient,
+    page: Annotated[int, Query(ge=1)] = 1,
 ):  # noqa: ANN201
     total = db.scalar(select(func.count()).select_from(Clip).where(Clip.user_id == user.id)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
@@ -97,7 +103,7 @@ async def history(
 
 
 @router.get("/clips/{clip_id}/status")
-async def clip_status(request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: TemporalClient):  # noqa: ANN201
+async def clip_status(request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: MaybeTemporalClient):  # noqa: ANN201
     clip = owned_clip(db, user, clip_id)
     view = await clip_view(client, clip)
     headers = {"HX-Trigger": "balance-changed"} if clip.status.finished else None

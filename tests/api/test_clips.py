@@ -164,3 +164,24 @@ async def test_audio_links_are_signed_and_expire(site: httpx.AsyncClient, tmp_pa
     expired = get_store().link(clip.object_key, ttl=-1)
     assert (await site.get(expired)).status_code == 403
     assert (await site.get(f"/clips/{clip.id}/audio?format=ogg")).status_code == 422
+
+
+async def test_without_temporal_history_still_renders_and_generate_says_so(
+    site: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import reset_caches
+    from tests.services import free_port
+
+    token = await sign_up(site)
+    user = user_by_email_fragment((await site.get("/tts")).text)
+    add_clips(user, 1)
+    monkeypatch.setenv("STUDIO_TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")  # nothing listens there
+    reset_caches()
+    from api.main import create_app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://testserver") as down:
+        down.cookies = site.cookies
+        assert (await down.get("/history")).status_code == 200
+        resp = await generate(down, token)
+    assert resp.status_code == 503 and "unavailable" in resp.text
+    assert clip_count(user) == 1
