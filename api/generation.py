@@ -57,7 +57,11 @@ def _check_rate_limit(db: Session, user: User) -> None:
         )
 
 
-async def start_tts(db: Session, client: Client, user: User, text: str, voice: str, speed: float) -> Clip:
+async def start_tts(
+    db: Session, client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False
+) -> Clip:
+    """Validate, rate-limit and record a TTS clip, then start its workflow. ``stream`` asks the
+    worker to publish each chunk as it is made (for the streaming API)."""
     settings = get_settings()
     text = validate_tts(text, voice, speed)
     # A no-op write takes the user's row lock (PostgreSQL) or the write lock (SQLite) until commit,
@@ -69,7 +73,8 @@ async def start_tts(db: Session, client: Client, user: User, text: str, voice: s
         raise UserError(f"This costs {settings.price_per_generation} credits and you have {balance}.", 402)
     clip_id = uuid.uuid4()
     clip = Clip(
-        id=clip_id, user_id=user.id, kind=ClipKind.TTS, text=text, voice=voice, settings={"speed": speed},
+        id=clip_id, user_id=user.id, kind=ClipKind.TTS, text=text, voice=voice,
+        settings={"speed": speed} | ({"stream": True} if stream else {}),
         status=ClipStatus.QUEUED, cost=settings.price_per_generation, workflow_id=workflow_id_for(clip_id),
     )  # fmt: skip
     db.add(clip)

@@ -15,7 +15,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 
 from api.errors import LoginRequired, UserError
-from api.routers import auth, clips, tts
+from api.public import elevenlabs_routes, openai_routes
+from api.public.errors import ApiError, error_response, is_public_api
+from api.routers import account, auth, clips, tts
 from api.templating import is_htmx, render
 from studio.settings import ROOT, get_settings
 from temporal.client import connect
@@ -41,6 +43,8 @@ class TemporalConnection:
 
 
 def _error_response(request: Request, message: str, status_code: int, headers: dict | None = None) -> Response:
+    if is_public_api(request):
+        return error_response(request, status_code, message, headers=headers)
     template = "partials/error.html" if is_htmx(request) else "error.html"
     return render(request, template, status_code=status_code, headers=headers, message=message)
 
@@ -56,7 +60,11 @@ def _validation_message(exc: RequestValidationError) -> str:
 def create_app() -> FastAPI:
     settings = get_settings()
 
-    app = FastAPI(title="Studio")
+    app = FastAPI(
+        title="Studio API",
+        description="ElevenLabs- and OpenAI-compatible speech API. Authenticate with an API key from /account.",
+        version="1.0",
+    )
     app.state.temporal = TemporalConnection()
     app.add_middleware(
         SessionMiddleware,
@@ -67,8 +75,14 @@ def create_app() -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=ROOT / "api" / "static"), name="static")
-    for module in (auth, tts, clips):
-        app.include_router(module.router)
+    for module in (auth, tts, clips, account):  # the site's pages stay out of the API schema
+        app.include_router(module.router, include_in_schema=False)
+    app.include_router(elevenlabs_routes.router)
+    app.include_router(openai_routes.router)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(request, exc.status_code, exc.message, exc.code, exc.headers)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> Response:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     price_per_generation: int = 50
     rate_limit_per_minute: int = 3
     max_text_chars: int = 5_000
+    api_timeout_seconds: float = 300  # how long a public-API call waits for its generation
 
     # Object store
     storage_backend: Literal["local", "s3"] = "local"

@@ -21,12 +21,24 @@ def content_type_for(key: str) -> str:
     return CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
 
 
+def stream_part_key(clip_id: str, index: int) -> str:
+    """Where a streamed request's i-th chunk lands, so the API can send it before the rest is done."""
+    return f"tts/{clip_id}/part-{index:04d}.wav"
+
+
 class ObjectStore(ABC):
     def ensure_ready(self) -> None:  # noqa: B027 - a no-op unless the backend needs setting up
         """Create whatever the backend needs (a bucket); safe to call on every start."""
 
     @abstractmethod
     def put_file(self, key: str, path: Path) -> None: ...
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object; removing a missing object is not an error."""
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...
@@ -52,11 +64,17 @@ class LocalStore(ObjectStore):
         return path
 
     def put_file(self, key: str, path: Path) -> None:
+        self.put_bytes(key, path.read_bytes())
+
+    def put_bytes(self, key: str, data: bytes) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".partial")
-        tmp.write_bytes(path.read_bytes())
+        tmp.write_bytes(data)
         tmp.replace(target)  # readers never see half a file; a retried put just overwrites
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
@@ -112,6 +130,12 @@ class S3Store(ObjectStore):
         self.client.upload_file(
             str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type_for(key)}
         )
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type_for(key))
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError

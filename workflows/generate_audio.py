@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.types import (
         ARTIFACT_LOST,
         BAD_INPUT,
+        GENERATION_FAILED,
+        INSUFFICIENT_CREDITS,
         CommitRequest,
         GenerateRequest,
         GenerationStatus,
@@ -51,15 +53,28 @@ UPLOAD_RETRY = RetryPolicy(
 )
 
 
-def _reason(err: BaseException) -> str:
-    """A readable reason from the innermost cause of an activity failure."""
+def _innermost(err: BaseException) -> BaseException:
     while isinstance(err, ActivityError) and err.cause is not None:
         err = err.cause
+    return err
+
+
+def _reason(err: BaseException) -> str:
+    """A readable reason from the innermost cause of an activity failure."""
+    err = _innermost(err)
     if isinstance(err, TimeoutError):
         return "The generation timed out (no worker finished it in time)."
     if isinstance(err, ApplicationError):
         return err.message
     return str(err) or type(err).__name__
+
+
+def _error_type(err: BaseException) -> str:
+    """The failure's type for callers (BadInput, InsufficientCredits, ...); GenerationFailed otherwise."""
+    err = _innermost(err)
+    if isinstance(err, ApplicationError) and err.type in (BAD_INPUT, INSUFFICIENT_CREDITS):
+        return err.type
+    return GENERATION_FAILED
 
 
 def _is_cancel(err: BaseException) -> bool:
@@ -122,7 +137,7 @@ class GenerateAudio:
             reason = _reason(err)
             await self._refund(req, reason, cancelled=False)
             self._status = GenerationStatus(stage="failed", progress=self._status.progress, error=reason)
-            raise ApplicationError(reason, non_retryable=True) from err
+            raise ApplicationError(reason, type=_error_type(err), non_retryable=True) from err
         self._stage("done", 1.0)
         return object_key
 

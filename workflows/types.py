@@ -69,3 +69,4 @@ class GenerationStatus:
 BAD_INPUT = "BadInput"
 INSUFFICIENT_CREDITS = "InsufficientCredits"
 ARTIFACT_LOST = "ArtifactLost"
+GENERATION_FAILED = "GenerationFailed"  # the workflow's own failure type when no finer one applies

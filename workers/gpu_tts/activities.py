@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from studio.audio import to_mp3, to_wav
 from studio.settings import get_settings
+from studio.storage import ObjectStore, stream_part_key
 from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.text import split_into_chunks
@@ -42,8 +43,8 @@ def validate(req: GenerateRequest, max_chars: int) -> tuple[list[str], float]:
 
 
 class TtsActivities:
-    def __init__(self, engine: KokoroEngine, spool_dir: Path, local_queue: str) -> None:
-        self.engine, self.spool_dir, self.local_queue = engine, spool_dir, local_queue
+    def __init__(self, engine: KokoroEngine, spool_dir: Path, local_queue: str, store: ObjectStore) -> None:
+        self.engine, self.spool_dir, self.local_queue, self.store = engine, spool_dir, local_queue, store
         spool_dir.mkdir(parents=True, exist_ok=True)
 
     async def _report(self, req: GenerateRequest, done: int, total: int) -> None:
@@ -58,6 +59,7 @@ class TtsActivities:
     @activity.defn(name="synthesize_speech")
     async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
         chunks, speed = validate(req, get_settings().max_text_chars)
+        streaming = bool(req.settings.get("stream"))
         pieces: list[np.ndarray] = []
         await self._report(req, 0, len(chunks))
         for i, chunk in enumerate(chunks, start=1):
@@ -66,8 +68,11 @@ class TtsActivities:
             except ValueError as exc:  # the engine found nothing it can speak in this chunk
                 raise _bad_input(f"Cannot speak this text: {exc}") from exc
             if pieces:
-                pieces.append(self.engine.pause())
+                audio = np.concatenate([self.engine.pause(), audio])
             pieces.append(audio)
+            if streaming:  # parts concatenate to exactly the final audio
+                part = to_wav(audio, self.engine.sample_rate)
+                await asyncio.to_thread(self.store.put_bytes, stream_part_key(req.clip_id, i - 1), part)
             await self._report(req, i, len(chunks))
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate

@@ -28,8 +28,9 @@ def build_workers(
     """The shared inference queue, plus this process's own queue for uploads."""
     spool = get_settings().spool_dir
     local_queue = queues.worker_local_queue(task_queue)
-    tts = TtsActivities(engine, spool, local_queue)
-    upload = UploadActivities(get_store(), spool)
+    store = get_store()
+    tts = TtsActivities(engine, spool, local_queue, store)
+    upload = UploadActivities(store, spool)
     return [
         # Inference holds the engine lock anyway; two slots let the next request's text prep overlap.
         Worker(

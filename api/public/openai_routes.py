@@ -1,0 +1,56 @@
+"""OpenAI-compatible speech: ``POST /v1/audio/speech``, streamed as it is synthesised."""
+
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import DbSession, TemporalClient
+from api.generation import start_tts
+from api.public.auth import ApiUser
+from api.public.elevenlabs_routes import AUDIO_RESPONSES, _headers, streaming_response
+from api.public.errors import ApiError
+from studio.audio import audio_format
+from studio.voices import VOICES
+
+router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
+
+# OpenAI's voice names, mapped to the closest studio voices (studio ids work too).
+OPENAI_VOICES = {
+    "alloy": "af_alloy", "ash": "am_adam", "ballad": "bm_george", "coral": "af_heart", "echo": "am_echo",
+    "fable": "bm_fable", "nova": "af_nova", "onyx": "am_onyx", "sage": "af_sarah", "shimmer": "af_bella",
+    "verse": "am_michael", "marin": "af_kore", "cedar": "am_eric",
+}  # fmt: skip
+MODELS = {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "kokoro-82m"}
+FORMAT_RATES = {"mp3": 24_000, "opus": 48_000, "aac": 24_000, "flac": 24_000, "wav": 24_000, "pcm": 24_000}
+
+
+class SpeechRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    model: str
+    input: str = Field(max_length=100_000)
+    voice: str
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
+    speed: float = Field(1.0, ge=0.25, le=4.0, description="The studio supports 0.5 to 2.0")
+    instructions: str | None = Field(None, description="Accepted for compatibility; ignored")
+    stream_format: Literal["audio", "sse"] | None = None
+
+
+def resolve_voice(name: str) -> str:
+    voice = OPENAI_VOICES.get(name.lower(), name)
+    if voice not in VOICES:
+        known = ", ".join(sorted(OPENAI_VOICES))
+        raise ApiError(400, f"Unknown voice {name!r}: use one of {known} or a studio voice id.", "invalid_voice")
+    return voice
+
+
+@router.post("/speech", response_class=StreamingResponse, responses=AUDIO_RESPONSES)
+async def create_speech(body: SpeechRequest, user: ApiUser, db: DbSession, client: TemporalClient) -> StreamingResponse:
+    if body.model not in MODELS:
+        raise ApiError(400, f"Unknown model {body.model!r}: use one of {', '.join(sorted(MODELS))}.", "invalid_model")
+    if body.stream_format == "sse":
+        raise ApiError(400, "stream_format 'sse' is not supported; use 'audio'.", "unsupported_stream_format")
+    fmt = audio_format(body.response_format, FORMAT_RATES[body.response_format])
+    clip = await start_tts(db, client, user, body.input, resolve_voice(body.voice), body.speed, stream=True)
+    return await streaming_response(client, clip, fmt, _headers(clip))

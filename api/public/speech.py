@@ -1,0 +1,103 @@
+"""Speech for API callers: run the clip's workflow, then hand back its audio whole or as a stream.
+
+A streamed request asks the TTS worker to publish each chunk to the object store as it is
+made; the stream encodes and sends each part as soon as it appears.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import numpy as np
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+
+from api.public.errors import ApiError
+from studio.audio import AudioFormat, Encoder, encode, read_wav
+from studio.db import session_scope
+from studio.models import Clip, ClipStatus
+from studio.settings import get_settings
+from studio.storage import get_store, stream_part_key
+from workflows.types import BAD_INPUT, INSUFFICIENT_CREDITS
+
+POLL_SECONDS = 0.05
+FAILURE_STATUS = {INSUFFICIENT_CREDITS: 402, BAD_INPUT: 422}
+
+
+def _failure(err: WorkflowFailureError) -> ApiError:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return ApiError(FAILURE_STATUS.get(cause.type or "", 502), cause.message)
+    return ApiError(502, "The generation failed.")
+
+
+async def wait_until_done(client: Client, clip: Clip) -> None:
+    """Block until the clip's workflow ends; raise an ApiError with a fitting status if it failed."""
+    handle = client.get_workflow_handle(clip.workflow_id)
+    try:
+        await asyncio.wait_for(handle.result(), timeout=get_settings().api_timeout_seconds)
+    except WorkflowFailureError as err:
+        raise _failure(err) from err
+    except TimeoutError as err:
+        raise ApiError(504, "The generation is taking too long; find it later in your history.") from err
+
+
+def clip_samples(clip: Clip) -> tuple[np.ndarray, int]:
+    if clip.status != ClipStatus.SUCCEEDED or not clip.object_key:
+        raise ApiError(404, "This item has no audio.")
+    return read_wav(get_store().get_bytes(clip.object_key))
+
+
+def encoded_audio(clip: Clip, fmt: AudioFormat) -> bytes:
+    samples, rate = clip_samples(clip)
+    return encode(samples, rate, fmt)
+
+
+def _part_or_none(key: str) -> bytes | None:
+    store = get_store()
+    return store.get_bytes(key) if store.exists(key) else None
+
+
+def _status(clip_id: uuid.UUID) -> ClipStatus:
+    with session_scope() as session:
+        return session.get(Clip, clip_id).status
+
+
+async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIterator[bytes]:
+    """Encoded audio, part by part as the worker publishes them; ends when the clip does.
+
+    Fails (before yielding anything) with an ApiError if the clip fails before its first part.
+    """
+    encoder: Encoder | None = None
+    index = 0
+    deadline = asyncio.get_running_loop().time() + get_settings().api_timeout_seconds
+    try:
+        while asyncio.get_running_loop().time() < deadline:
+            part = await asyncio.to_thread(_part_or_none, stream_part_key(str(clip.id), index))
+            if part is not None:
+                samples, rate = read_wav(part)
+                encoder = encoder or Encoder(fmt, rate)
+                index += 1
+                if data := encoder.write(samples):
+                    yield data
+                continue
+            status = await asyncio.to_thread(_status, clip.id)
+            if status.finished:
+                if status == ClipStatus.SUCCEEDED and await asyncio.to_thread(
+                    get_store().exists, stream_part_key(str(clip.id), index)
+                ):
+                    continue  # the last part landed between our two looks
+                if index == 0 and status != ClipStatus.SUCCEEDED:
+                    await wait_until_done(client, clip)  # raises the failure with its status
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        if encoder is not None and (tail := encoder.close()):
+            yield tail
+    finally:
+        await asyncio.to_thread(_drop_parts, clip.id, index)
+
+
+def _drop_parts(clip_id: uuid.UUID, count: int) -> None:
+    store = get_store()
+    for i in range(count):
+        store.delete(stream_part_key(str(clip_id), i))
