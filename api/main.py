@@ -78,6 +78,7 @@ def create_app() -> FastAPI:
     for module in (auth, tts, clips, account):  # the site's pages stay out of the API schema
         app.include_router(module.router, include_in_schema=False)
     app.include_router(elevenlabs_routes.router)
+    app.include_router(elevenlabs_routes.v2_router)
     app.include_router(openai_routes.router)
 
     @app.exception_handler(ApiError)

@@ -19,3 +19,10 @@ async def sign_up(client: httpx.AsyncClient, email: str | None = None, password:
     resp = await client.post("/signup", data={"email": email, "password": password, "csrf_token": token})
     assert resp.status_code == 303 and resp.headers["location"] == "/tts", resp.text
     return token
+
+
+async def create_key(site: httpx.AsyncClient, name: str = "laptop") -> str:
+    token = csrf_from((await site.get("/account")).text)
+    page = await site.post("/account/keys", data={"name": name, "csrf_token": token})
+    assert page.status_code == 200
+    return re.search(r'<pre id="new-key">([^<]+)</pre>', page.text).group(1)

@@ -21,6 +21,7 @@ from studio.storage import get_store
 from studio.voices import VOICES, Voice
 
 router = APIRouter(prefix="/v1", tags=["ElevenLabs-compatible"])
+v2_router = APIRouter(prefix="/v2", tags=["ElevenLabs-compatible"])
 
 MODEL_ID = "kokoro-82m"
 # ElevenLabs model ids that clients send by default; all are served by Kokoro here.
@@ -89,6 +90,38 @@ def _headers(clip: Clip) -> dict[str, str]:
 @router.get("/voices")
 def list_voices(user: ApiUser) -> dict[str, Any]:
     return {"voices": [voice_json(v) for v in VOICES.values()], "has_more": False, "total_count": len(VOICES)}
+
+
+@router.get("/voices/search", include_in_schema=False)  # keeps /v1/voices/search from reading as a voice id
+def _no_such_route(user: ApiUser) -> None:
+    raise ApiError(404, "Use GET /v2/voices to search voices.")
+
+
+@v2_router.get("/voices")
+def search_voices(
+    user: ApiUser,
+    search: str | None = None,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 10,
+    next_page_token: str | None = None,
+    gender: str | None = None,
+    accent: str | None = None,
+) -> dict[str, Any]:
+    """ElevenLabs' paginated voice search (what current SDKs call)."""
+    matches = [
+        v for v in VOICES.values()
+        if (not search or search.lower() in f"{v.id} {v.name} {v.accent} {v.gender}".lower())
+        and (not gender or v.gender.lower() == gender.lower())
+        and (not accent or v.accent.lower() == accent.lower())
+    ]  # fmt: skip
+    start = int(next_page_token) if next_page_token and next_page_token.isdigit() else 0
+    page = matches[start : start + page_size]
+    more = start + page_size < len(matches)
+    return {
+        "voices": [voice_json(v) for v in page],
+        "has_more": more,
+        "total_count": len(matches),
+        "next_page_token": str(start + page_size) if more else None,
+    }
 
 
 @router.get("/voices/{voice_id}")

@@ -27,7 +27,7 @@ class ApiError(Exception):
 
 
 def is_public_api(request: Request) -> bool:
-    return request.url.path.startswith("/v1/")
+    return request.url.path.startswith(("/v1/", "/v2/"))
 
 
 def error_response(request: Request, status_code: int, message: str, code: str | None = None,

@@ -1,7 +1,5 @@
 """The public API in-process: keys, auth, JSON errors, voices/models/user, history and its cursor."""
 
-import re
-
 import httpx
 import pytest
 from sqlalchemy import select, update
@@ -10,14 +8,7 @@ from studio.db import session_scope
 from studio.models import ApiKey, ClipStatus, User
 from studio.storage import get_store
 from tests.api.test_clips import add_clips, user_by_email_fragment
-from tests.site import csrf_from, sign_up
-
-
-async def create_key(site: httpx.AsyncClient, name: str = "laptop") -> str:
-    token = csrf_from((await site.get("/account")).text)
-    page = await site.post("/account/keys", data={"name": name, "csrf_token": token})
-    assert page.status_code == 200
-    return re.search(r'<pre id="new-key">([^<]+)</pre>', page.text).group(1)
+from tests.site import create_key, csrf_from, sign_up
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
         "STUDIO_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
         "STUDIO_PUBLIC_URL": f"http://127.0.0.1:{site_port}",
         "STUDIO_SECRET_KEY": "e2e-secret",
+        "STUDIO_RATE_LIMIT_PER_MINUTE": "60",  # the SDK tests make many calls as one user
     }  # fmt: skip
     temporal = start_dev_server(None, port=t_port, ui_port=ui_port)
     logs = var / "logs"

@@ -17,7 +17,7 @@ from studio.settings import get_settings
 from studio.storage import ObjectStore, stream_part_key
 from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from workers.gpu_tts.engine import KokoroEngine
-from workers.gpu_tts.text import split_into_chunks
+from workers.gpu_tts.text import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workflows.types import BAD_INPUT, Artifact, GenerateRequest, InferenceResult, Progress
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ def validate(req: GenerateRequest, max_chars: int) -> tuple[list[str], float]:
         raise _bad_input(f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.")
     if len(req.text) > max_chars:
         raise _bad_input(f"Text is longer than {max_chars} characters.")
-    chunks = split_into_chunks(req.text)
+    # A stream's first sound waits for its first chunk, so streamed text is cut about a sentence at a time.
+    limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
+    chunks = split_into_chunks(req.text, limit)
     if not chunks:
         raise _bad_input("There is no text to speak.")
     return chunks, speed

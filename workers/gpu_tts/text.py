@@ -8,6 +8,7 @@ then at spaces).
 import re
 
 MAX_CHUNK_CHARS = 300
+STREAM_CHUNK_CHARS = 120
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:—])\s+")
 

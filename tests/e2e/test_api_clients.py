@@ -1,0 +1,104 @@
+"""The official ElevenLabs and OpenAI Python SDKs, pointed at the live studio, just work."""
+
+import asyncio
+import time
+
+import httpx
+import numpy as np
+import pytest
+from elevenlabs.client import ElevenLabs
+from openai import OpenAI
+
+from studio.audio import decode
+from tests.e2e.conftest import Stack
+from tests.site import create_key, sign_up
+from tests.speech import transcribe, word_error_rate
+
+pytestmark = pytest.mark.e2e
+
+SENTENCE = "Existing clients can talk to this studio without any changes."
+LONG = " ".join(
+    [
+        "The first sentence arrives quickly.",
+        "Then the studio keeps speaking while the rest is still being made.",
+        "A streaming client can start playing before the whole text is finished.",
+        "That is what makes long answers feel fast.",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def api_key(stack: Stack) -> str:
+    async def make() -> str:
+        async with httpx.AsyncClient(base_url=stack.site_url) as site:
+            await sign_up(site)
+            return await create_key(site, "sdk tests")
+
+    return asyncio.run(make())
+
+
+def assert_speech(audio: bytes, text: str, max_wer: float = 0.3, rate: int | None = None) -> np.ndarray:
+    samples, decoded_rate = decode(audio) if rate is None else (np.frombuffer(audio, "<i2") / 32768, rate)
+    heard = transcribe(samples.astype(np.float32), decoded_rate)
+    assert word_error_rate(text, heard) <= max_wer, heard
+    return samples
+
+
+def test_elevenlabs_sdk(stack: Stack, api_key: str) -> None:
+    client = ElevenLabs(api_key=api_key, base_url=stack.site_url)
+    voices = client.voices.get_all().voices
+    assert {v.voice_id for v in voices} >= {"af_heart", "am_michael", "bm_george"}
+    found = client.voices.search(search="george").voices
+    assert [v.voice_id for v in found] == ["bm_george"]
+    assert client.models.list()[0].model_id == "kokoro-82m"
+    assert client.user.get().subscription.character_limit == 10_000
+
+    audio = b"".join(
+        client.text_to_speech.convert(
+            voice_id="am_michael", text=SENTENCE, model_id="eleven_multilingual_v2", output_format="mp3_44100_128"
+        )
+    )
+    samples, rate = decode(audio)
+    assert rate == 44_100
+    assert_speech(audio, SENTENCE)
+
+    arrivals, chunks, start = [], [], time.monotonic()
+    for chunk in client.text_to_speech.stream(voice_id="af_heart", text=LONG, output_format="pcm_24000"):
+        arrivals.append(time.monotonic() - start)
+        chunks.append(chunk)
+    pcm = b"".join(chunks)
+    assert len(pcm) % 2 == 0 and len(pcm) / 2 / 24_000 > 5
+    assert_speech(pcm, LONG, max_wer=0.35, rate=24_000)
+    assert arrivals[0] < 0.8 * arrivals[-1], arrivals  # sound started before synthesis ended
+
+    history = client.history.list(page_size=10).history
+    assert [h.text for h in history[:2]] == [LONG, SENTENCE]
+    item = client.history.get(history_item_id=history[1].history_item_id)
+    assert item.voice_id == "am_michael"
+    stored = b"".join(client.history.get_audio(history_item_id=item.history_item_id))
+    assert_speech(stored, SENTENCE)
+    assert client.history.delete(history_item_id=item.history_item_id).status == "ok"
+    remaining = [h.history_item_id for h in client.history.list(page_size=10).history]
+    assert item.history_item_id not in remaining
+
+
+def test_openai_sdk(stack: Stack, api_key: str) -> None:
+    client = OpenAI(api_key=api_key, base_url=f"{stack.site_url}/v1")
+    wav = client.audio.speech.create(model="tts-1", voice="onyx", input=SENTENCE, response_format="wav")
+    samples = assert_speech(wav.content, SENTENCE)
+    assert wav.content[:4] == b"RIFF" and len(samples) / 24_000 > 2
+
+    chunks = []
+    with client.audio.speech.with_streaming_response.create(
+        model="gpt-4o-mini-tts", voice="nova", input=LONG, response_format="mp3"
+    ) as response:
+        assert response.headers["content-type"] == "audio/mpeg"
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+    assert len(chunks) > 1
+    assert_speech(b"".join(chunks), LONG, max_wer=0.35)
+
+    for fmt in ("opus", "flac", "aac"):
+        audio = client.audio.speech.create(model="tts-1", voice="af_sky", input="Format check.", response_format=fmt)
+        samples, rate = decode(audio.content)
+        assert rate in (24_000, 48_000) and len(samples) / rate > 0.5
