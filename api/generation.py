@@ -4,12 +4,14 @@ Nothing is charged here; the workflow's first activity reserves the credits. The
 exist so bad requests get a clear message and never start a workflow.
 """
 
+import asyncio
 import logging
 import math
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -17,6 +19,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from api.errors import UserError
 from studio.models import Clip, ClipKind, ClipStatus, User, utcnow, workflow_id_for
 from studio.settings import get_settings
+from studio.storage import get_store
+from studio.uploads import UnusableAudio, decode_upload
 from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from temporal import queues
 from workers.gpu_tts.text import normalise
@@ -57,13 +61,9 @@ def _check_rate_limit(db: Session, user: User) -> None:
         )
 
 
-async def start_tts(
-    db: Session, client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False
-) -> Clip:
-    """Validate, rate-limit and record a TTS clip, then start its workflow. ``stream`` asks the
-    worker to publish each chunk as it is made (for the streaming API)."""
+def _admit(db: Session, user: User) -> int:
+    """Rate limit and balance check; returns the price. Nothing is charged here."""
     settings = get_settings()
-    text = validate_tts(text, voice, speed)
     # A no-op write takes the user's row lock (PostgreSQL) or the write lock (SQLite) until commit,
     # so two concurrent starts cannot both pass the rate limit.
     db.execute(update(User).where(User.id == user.id).values(credits=User.credits))
@@ -71,16 +71,15 @@ async def start_tts(
     balance = db.scalar(select(User.credits).where(User.id == user.id))
     if balance < settings.price_per_generation:
         raise UserError(f"This costs {settings.price_per_generation} credits and you have {balance}.", 402)
-    clip_id = uuid.uuid4()
-    clip = Clip(
-        id=clip_id, user_id=user.id, kind=ClipKind.TTS, text=text, voice=voice,
-        settings={"speed": speed} | ({"stream": True} if stream else {}),
-        status=ClipStatus.QUEUED, cost=settings.price_per_generation, workflow_id=workflow_id_for(clip_id),
-    )  # fmt: skip
+    return settings.price_per_generation
+
+
+async def _launch(db: Session, client: Client, clip: Clip) -> Clip:
+    """Record the clip, then start its workflow; if that fails the clip is marked failed (nothing charged)."""
     db.add(clip)
     db.commit()
     request = GenerateRequest(
-        clip_id=str(clip.id), user_id=str(user.id), kind=clip.kind.value, text=text, voice=voice,
+        clip_id=str(clip.id), user_id=str(clip.user_id), kind=clip.kind.value, text=clip.text, voice=clip.voice,
         cost=clip.cost, settings=clip.settings,
     )  # fmt: skip
     try:
@@ -96,5 +95,47 @@ async def start_tts(
     return clip
 
 
-def count_for(db: Session, user: User) -> int:
-    return db.scalar(select(func.count()).select_from(Clip).where(Clip.user_id == user.id)) or 0
+def _new_clip(user: User, kind: ClipKind, text: str, voice: str, cost: int, settings: dict) -> Clip:
+    clip_id = uuid.uuid4()
+    return Clip(
+        id=clip_id, user_id=user.id, kind=kind, text=text, voice=voice, settings=settings,
+        status=ClipStatus.QUEUED, cost=cost, workflow_id=workflow_id_for(clip_id),
+    )  # fmt: skip
+
+
+async def start_tts(
+    db: Session, client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False
+) -> Clip:
+    """Validate, rate-limit and record a TTS clip, then start its workflow. ``stream`` asks the
+    worker to publish each chunk as it is made (for the streaming API)."""
+    text = validate_tts(text, voice, speed)
+    cost = _admit(db, user)
+    settings = {"speed": speed} | ({"stream": True} if stream else {})
+    return await _launch(db, client, _new_clip(user, ClipKind.TTS, text, voice, cost, settings))
+
+
+async def start_voice_conversion(
+    db: Session, client: Client, user: User, data: bytes, filename: str, voice: str, pitch: float,
+    formant: float | None,
+) -> Clip:  # fmt: skip
+    """Check the recording really is usable audio, store it, then start its conversion."""
+    if voice not in VOICES:
+        raise UserError("Choose one of the listed voices.", 422)
+    if not (-12 <= pitch <= 12):
+        raise UserError("Pitch shift must be between -12 and +12 semitones.", 422)
+    if formant is not None and not (0.8 <= formant <= 1.3):
+        raise UserError("Formant shift must be between 0.8 and 1.3.", 422)
+    try:
+        samples = await asyncio.to_thread(decode_upload, data, 16_000)
+    except UnusableAudio as exc:
+        raise UserError(str(exc), 422) from exc
+    cost = _admit(db, user)
+    name = (filename or "recording").rsplit("/", 1)[-1][:120]
+    clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, cost, {})
+    source_key = f"uploads/{clip.id}{Path(name).suffix.lower()[:8] or '.bin'}"
+    await asyncio.to_thread(get_store().put_bytes, source_key, data)
+    clip.settings = {
+        "source_key": source_key, "source_name": name, "source_seconds": round(len(samples) / 16_000, 2),
+        "pitch": pitch, "formant": formant,
+    }  # fmt: skip
+    return await _launch(db, client, clip)

@@ -19,6 +19,7 @@ class Base(DeclarativeBase):
 
 class ClipKind(enum.StrEnum):
     TTS = "tts"
+    VOICE_CONVERSION = "voice-conversion"
 
 
 class ClipStatus(enum.StrEnum):

@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     tts_spool_dir: Path | None = None  # worker-local audio awaiting upload
     tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models
 
+    # Voice changer
+    vc_max_seconds: float = 300  # 5 minutes
+    vc_max_upload_bytes: int = 50 * 1024 * 1024
+    vc_profile_cache: Path | None = None
+
+    @property
+    def vc_profiles_dir(self) -> Path:
+        return self.vc_profile_cache or self.var_dir / "vc_profiles"
+
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'studio.db'}"

@@ -6,6 +6,7 @@ import uuid
 
 ORCHESTRATION = "studio"  # the workflow and its database activities
 GPU_TTS = "gpu-tts"
+GPU_VC = "gpu-vc"
 
 
 def worker_local_queue(base: str) -> str:

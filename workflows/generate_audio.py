@@ -38,7 +38,10 @@ class InferenceRoute:
     stage: str
 
 
-ROUTES = {"tts": InferenceRoute("synthesize_speech", queues.GPU_TTS, "synthesizing")}
+ROUTES = {
+    "tts": InferenceRoute("synthesize_speech", queues.GPU_TTS, "synthesizing"),
+    "voice-conversion": InferenceRoute("convert_voice", queues.GPU_VC, "converting"),
+}
 INFERENCE_STAGES = frozenset(route.stage for route in ROUTES.values())
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))

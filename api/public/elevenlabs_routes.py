@@ -4,13 +4,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, or_, select
 
 from api.deps import DbSession, TemporalClient
-from api.generation import start_tts
+from api.generation import start_tts, start_voice_conversion
 from api.public.auth import ApiUser
 from api.public.errors import ApiError
 from api.public.speech import encoded_audio, stream_audio, wait_until_done
@@ -236,9 +236,27 @@ async def streaming_response(client, clip: Clip, fmt, headers: dict[str, str]) -
     return StreamingResponse(body(), media_type=fmt.media_type, headers=headers)
 
 
-@router.post("/speech-to-speech/{voice_id}", status_code=501)
-def speech_to_speech(voice_id: str, user: ApiUser) -> Response:
-    raise ApiError(501, "Speech to speech (voice changer) is not available on this server yet.")
+@router.post("/speech-to-speech/{voice_id}", response_class=Response, responses=AUDIO_RESPONSES)
+@router.post("/speech-to-speech/{voice_id}/stream", response_class=Response, responses=AUDIO_RESPONSES)
+@router.post("/voice-changer/{voice_id}", response_class=Response, responses=AUDIO_RESPONSES)  # current SDK path
+@router.post("/voice-changer/{voice_id}/stream", response_class=Response, responses=AUDIO_RESPONSES)
+async def speech_to_speech(
+    voice_id: str, user: ApiUser, db: DbSession, client: TemporalClient,
+    audio: Annotated[UploadFile, File(description="the recording to re-voice")],
+    model_id: Annotated[str | None, Form()] = None,
+    output_format: OutputFormat = "mp3_44100_128",
+) -> Response:  # fmt: skip
+    """Re-voice a recording (the voice changer); returns the audio once its workflow is done.
+
+    The ``/stream`` paths answer the same way: conversion needs the whole recording first."""
+    fmt = _format(output_format)
+    data = await audio.read()
+    clip = await start_voice_conversion(
+        db, client, user, data, audio.filename or "audio", _voice(voice_id).id, 0.0, None
+    )
+    await wait_until_done(client, clip)
+    db.refresh(clip)
+    return Response(encoded_audio(clip, fmt), media_type=fmt.media_type, headers=_headers(clip))
 
 
 @router.post("/sound-generation", status_code=501)

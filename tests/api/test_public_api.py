@@ -85,7 +85,6 @@ async def test_voices_and_models(api) -> None:  # noqa: ANN001
         ("/v1/text-to-speech/af_heart", {"text": "hi", "model_id": "gpt-9"}, 422, "Unknown model_id"),
         ("/v1/text-to-speech/af_heart", {"text": "hi", "voice_settings": {"speed": 5}}, 422, "Speed must be"),
         ("/v1/text-to-speech/af_heart/stream", {"nope": 1}, 422, "text"),
-        ("/v1/speech-to-speech/af_heart", {}, 501, "not available"),
         ("/v1/sound-generation", {"text": "rain"}, 501, "not available"),
     ],
 )

@@ -30,6 +30,7 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
         "STUDIO_VAR_DIR": str(var),
         # The model files are built once under the checkout's var/; the worker reads them from there.
         "STUDIO_TTS_MODELS_DIR": str(Path(__file__).resolve().parents[2] / "var" / "models"),
+        "STUDIO_VC_PROFILE_CACHE": str(Path(__file__).resolve().parents[2] / "var" / "vc_profiles"),
         "STUDIO_TEMPORAL_ADDRESS": f"127.0.0.1:{t_port}",
         "STUDIO_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
         "STUDIO_PUBLIC_URL": f"http://127.0.0.1:{site_port}",
@@ -43,6 +44,7 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
     for name, cmd in {
         "orchestration": [sys.executable, "-m", "activities.worker"],
         "gpu_tts": [sys.executable, "-m", "workers.gpu_tts.worker"],
+        "gpu_vc": [sys.executable, "-m", "workers.gpu_vc.worker"],
         "site": [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(site_port)],
     }.items():
         out = (logs / f"{name}.log").open("wb")

@@ -232,3 +232,23 @@ async def test_activities_retried_after_a_crash_never_double_charge(time_skippin
     assert balance == 1000 - PRICE
     assert ledger == [("reserve", -PRICE), ("charge", 0)]
     assert row.status == ClipStatus.SUCCEEDED
+
+
+async def test_voice_conversion_runs_on_the_vc_queue(time_skipping_env: WorkflowEnvironment) -> None:
+    """The clip's kind picks the inference activity and its GPU queue; the rest is shared."""
+    user, clip, req = start_request()
+    req.kind = "voice-conversion"
+    seen: list[str] = []
+
+    @activity.defn(name="convert_voice")
+    async def fake_convert(r: GenerateRequest) -> InferenceResult:
+        seen.append(activity.info().task_queue)
+        return InferenceResult("fake-local", [Artifact(f"vc/{r.clip_id}.wav", f"{r.clip_id}.wav")], 2.0)
+
+    fakes = Fakes()
+    async with workers(time_skipping_env.client, fakes):
+        async with Worker(time_skipping_env.client, task_queue=queues.GPU_VC, activities=[fake_convert]):
+            assert await (await start(time_skipping_env, req)).result() == f"vc/{clip.id}.wav"
+    assert seen == [queues.GPU_VC] and fakes.inference_attempts == 0
+    balance, row, _ = state(user, clip)
+    assert balance == 1000 - PRICE and row.object_key == f"vc/{clip.id}.wav"

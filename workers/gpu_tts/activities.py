@@ -5,22 +5,20 @@ it) and tells the workflow its progress. Bad input raises a non-retryable ``BadI
 """
 
 import asyncio
-import logging
 from pathlib import Path
 
 import numpy as np
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from studio.audio import to_mp3, to_wav
+from activities.inference import report_progress, spool_audio
+from studio.audio import to_wav
 from studio.settings import get_settings
 from studio.storage import ObjectStore, stream_part_key
 from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.text import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
-from workflows.types import BAD_INPUT, Artifact, GenerateRequest, InferenceResult, Progress
-
-log = logging.getLogger(__name__)
+from workflows.types import BAD_INPUT, GenerateRequest, InferenceResult
 
 
 def _bad_input(message: str) -> ApplicationError:
@@ -49,21 +47,12 @@ class TtsActivities:
         self.engine, self.spool_dir, self.local_queue, self.store = engine, spool_dir, local_queue, store
         spool_dir.mkdir(parents=True, exist_ok=True)
 
-    async def _report(self, req: GenerateRequest, done: int, total: int) -> None:
-        activity.heartbeat(done, total)
-        try:
-            info = activity.info()
-            handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
-            await handle.signal("report_progress", Progress(done, total))
-        except Exception as exc:  # progress is cosmetic; never fail the synthesis over it
-            log.debug("progress signal failed: %s", exc)
-
     @activity.defn(name="synthesize_speech")
     async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
         chunks, speed = validate(req, get_settings().max_text_chars)
         streaming = bool(req.settings.get("stream"))
         pieces: list[np.ndarray] = []
-        await self._report(req, 0, len(chunks))
+        await report_progress(0, len(chunks))
         for i, chunk in enumerate(chunks, start=1):
             try:
                 audio = await asyncio.to_thread(self.engine.synthesize, chunk, req.voice, speed)
@@ -75,15 +64,8 @@ class TtsActivities:
             if streaming:  # parts concatenate to exactly the final audio
                 part = to_wav(audio, self.engine.sample_rate)
                 await asyncio.to_thread(self.store.put_bytes, stream_part_key(req.clip_id, i - 1), part)
-            await self._report(req, i, len(chunks))
+            await report_progress(i, len(chunks))
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate
-        artifacts = []
-        for suffix, encode in ((".wav", to_wav), (".mp3", to_mp3)):
-            filename = f"{req.clip_id}{suffix}"
-            data = await asyncio.to_thread(encode, samples, rate)
-            tmp = self.spool_dir / (filename + ".partial")
-            tmp.write_bytes(data)
-            tmp.replace(self.spool_dir / filename)
-            artifacts.append(Artifact(key=f"tts/{req.clip_id}{suffix}", filename=filename))
+        artifacts = await spool_audio(self.spool_dir, "tts", req.clip_id, samples, rate)
         return InferenceResult(worker_queue=self.local_queue, artifacts=artifacts, duration_seconds=len(samples) / rate)

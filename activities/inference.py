@@ -1,0 +1,41 @@
+"""Helpers every inference activity shares: progress to the workflow, and spooling the result.
+
+The result stays in the worker's spool until the upload activity (on this worker's own queue)
+moves it to the object store.
+"""
+
+import asyncio
+import logging
+from pathlib import Path
+
+import numpy as np
+from temporalio import activity
+
+from studio.audio import to_mp3, to_wav
+from workflows.types import Artifact, Progress
+
+log = logging.getLogger(__name__)
+
+
+async def report_progress(done: int, total: int) -> None:
+    """Heartbeat, and tell the workflow how far along we are (best effort: it is cosmetic)."""
+    activity.heartbeat(done, total)
+    try:
+        info = activity.info()
+        handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
+        await handle.signal("report_progress", Progress(done, total))
+    except Exception as exc:
+        log.debug("progress signal failed: %s", exc)
+
+
+async def spool_audio(spool_dir: Path, key_prefix: str, clip_id: str, samples: np.ndarray, rate: int) -> list[Artifact]:
+    """Write WAV (the master) and MP3 (for download) into the spool; the WAV comes first."""
+    artifacts = []
+    for suffix, encode in ((".wav", to_wav), (".mp3", to_mp3)):
+        filename = f"{clip_id}{suffix}"
+        data = await asyncio.to_thread(encode, samples, rate)
+        tmp = spool_dir / (filename + ".partial")
+        tmp.write_bytes(data)
+        tmp.replace(spool_dir / filename)
+        artifacts.append(Artifact(key=f"{key_prefix}/{clip_id}{suffix}", filename=filename))
+    return artifacts

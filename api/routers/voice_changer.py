@@ -1,0 +1,53 @@
+"""Voice changer page and the Convert action (upload or in-browser recording)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse
+
+from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.generation import start_voice_conversion
+from api.routers.clips import ClipView
+from api.templating import is_htmx, render
+from studio.settings import get_settings
+from studio.voices import DEFAULT_VOICE, VOICES
+
+router = APIRouter()
+
+
+@router.get("/voice-changer")
+def voice_changer_page(request: Request, user: CurrentUser):  # noqa: ANN201
+    settings = get_settings()
+    return render(
+        request, "voice_changer.html", voices=VOICES.values(), default_voice=DEFAULT_VOICE,
+        price=settings.price_per_generation, max_minutes=settings.vc_max_seconds / 60,
+        max_mb=settings.vc_max_upload_bytes // (1024 * 1024),
+    )  # fmt: skip
+
+
+def parse_formant(value: str) -> float | None:
+    """'auto' (tuned per clip) or a number."""
+    if value.strip().lower() in ("", "auto"):
+        return None
+    return float(value)
+
+
+@router.post("/voice-changer", dependencies=[CsrfChecked])
+async def convert(
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    client: TemporalClient,
+    audio: Annotated[UploadFile, File(description="the recording to re-voice")],
+    voice: Annotated[str, Form(max_length=64)] = DEFAULT_VOICE,
+    pitch: Annotated[float, Form(ge=-12, le=12)] = 0.0,
+    formant: Annotated[str, Form(max_length=16, pattern=r"^(auto|\d(\.\d+)?)?$")] = "auto",
+):  # noqa: ANN201
+    data = await audio.read()
+    clip = await start_voice_conversion(
+        db, client, user, data, audio.filename or "recording", voice, pitch, parse_formant(formant)
+    )
+    if not is_htmx(request):
+        return RedirectResponse("/history", status_code=303)
+    return render(request, "partials/clip_card.html", clip=ClipView(clip, "queued", 0.0, ""), status_code=202,
+                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip

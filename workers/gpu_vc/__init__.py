@@ -1,0 +1,1 @@
+"""Voice-conversion GPU worker: re-voices a user's recording in a studio voice (queue ``gpu-vc``)."""
