@@ -10,11 +10,17 @@ from pathlib import Path
 
 import numpy as np
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from studio.audio import to_mp3, to_wav
-from workflows.types import Artifact, Progress
+from workflows.types import BAD_INPUT, Artifact, Progress
 
 log = logging.getLogger(__name__)
+
+
+def bad_input(message: str) -> ApplicationError:
+    """The request itself is wrong: fail now, never retry (the workflow refunds)."""
+    return ApplicationError(message, type=BAD_INPUT, non_retryable=True)
 
 
 async def report_progress(done: int, total: int) -> None:

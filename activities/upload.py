@@ -4,6 +4,7 @@ Registered by every GPU worker on its own worker-local queue, so it runs on the 
 holds the file. Idempotent: a retry after a successful put finds the object and succeeds.
 """
 
+import time
 from pathlib import Path
 
 from temporalio import activity
@@ -12,10 +13,29 @@ from temporalio.exceptions import ApplicationError
 from studio.storage import ObjectStore
 from workflows.types import ARTIFACT_LOST, UploadRequest
 
+ORPHAN_AGE_SECONDS = 6 * 3600
+
+
+def clean_spool(spool_dir: Path, max_age: float = ORPHAN_AGE_SECONDS) -> int:
+    """Delete spooled files no workflow will upload any more (their run failed or moved on).
+
+    Called when a worker starts: its previous process's local queue is gone, so nothing can
+    claim those files, and a retry re-synthesises rather than reading them.
+    """
+    if not spool_dir.is_dir():
+        return 0
+    cutoff, removed = time.time() - max_age, 0
+    for path in spool_dir.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
 
 class UploadActivities:
     def __init__(self, store: ObjectStore, spool_dir: Path) -> None:
         self.store, self.spool_dir = store, spool_dir
+        clean_spool(spool_dir)
 
     @activity.defn(name="upload_audio")
     def upload_audio(self, req: UploadRequest) -> None:

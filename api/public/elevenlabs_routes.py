@@ -14,7 +14,8 @@ from api.generation import start_tts, start_voice_conversion
 from api.public.auth import ApiUser
 from api.public.errors import ApiError
 from api.public.speech import encoded_audio, stream_audio, wait_until_done
-from studio.audio import MP3_24K, parse_output_format
+from studio.audio import MP3_24K, AudioFormat, parse_output_format
+from studio.clips import delete_clip
 from studio.models import Clip, ClipKind, ClipStatus, LedgerEntry, LedgerKind, User
 from studio.settings import get_settings
 from studio.storage import get_store
@@ -71,7 +72,7 @@ def _voice(voice_id: str) -> Voice:
     return voice
 
 
-def _format(spec: str):  # noqa: ANN202
+def _format(spec: str) -> AudioFormat:
     try:
         return parse_output_format(spec)
     except ValueError as err:
@@ -81,6 +82,14 @@ def _format(spec: str):  # noqa: ANN202
 def _check_model(model_id: str | None) -> None:
     if model_id is not None and model_id not in MODEL_ALIASES:
         raise ApiError(422, f"Unknown model_id {model_id!r}; GET /v1/models lists them.", "model_not_found")
+
+
+def _tts_args(body: TextToSpeechRequest, voice_id: str, output_format: str) -> tuple[AudioFormat, str, float]:
+    """Checks shared by both TTS routes: format, model and voice; the speed from voice_settings."""
+    fmt = _format(output_format)
+    _check_model(body.model_id)
+    speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
+    return fmt, _voice(voice_id).id, speed
 
 
 def _headers(clip: Clip) -> dict[str, str]:
@@ -197,10 +206,8 @@ async def text_to_speech(
     output_format: OutputFormat = "mp3_44100_128",
 ) -> Response:  # fmt: skip
     """Speak the text; returns the audio once the clip's workflow is done."""
-    fmt = _format(output_format)
-    _check_model(body.model_id)
-    speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
-    clip = await start_tts(db, client, user, body.text, _voice(voice_id).id, speed)
+    fmt, voice, speed = _tts_args(body, voice_id, output_format)
+    clip = await start_tts(db, client, user, body.text, voice, speed)
     await wait_until_done(client, clip)
     db.refresh(clip)
     return Response(encoded_audio(clip, fmt), media_type=fmt.media_type, headers=_headers(clip))
@@ -212,10 +219,8 @@ async def text_to_speech_stream(
     output_format: OutputFormat = "mp3_44100_128",
 ) -> StreamingResponse:  # fmt: skip
     """Speak the text, sending audio as soon as its first sentence is ready."""
-    fmt = _format(output_format)
-    _check_model(body.model_id)
-    speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
-    clip = await start_tts(db, client, user, body.text, _voice(voice_id).id, speed, stream=True)
+    fmt, voice, speed = _tts_args(body, voice_id, output_format)
+    clip = await start_tts(db, client, user, body.text, voice, speed, stream=True)
     return await streaming_response(client, clip, fmt, _headers(clip))
 
 
@@ -333,15 +338,6 @@ def delete_history_item(history_item_id: str, user: ApiUser, db: DbSession) -> d
     clip = _owned(db, user, history_item_id)
     if not clip.status.finished:
         raise ApiError(409, "This item is still being generated; cancel it or wait for it to finish.")
-    delete_clip(db, clip)
-    return {"status": "ok"}
-
-
-def delete_clip(db: DbSession, clip: Clip) -> None:
-    """Remove a finished clip and its audio; its ledger entries stay (with no clip) for the audit."""
-    if clip.object_key:
-        store = get_store()
-        for suffix in (".wav", ".mp3"):
-            store.delete(clip.object_key.rsplit(".", 1)[0] + suffix)
-    db.delete(clip)
+    delete_clip(db, clip, get_store())
     db.commit()
+    return {"status": "ok"}

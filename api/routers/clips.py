@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, TemporalClient
 from api.errors import UserError
 from api.templating import render
+from studio.clips import delete_clip
 from studio.models import Clip, ClipStatus, User
 from studio.storage import LocalStore, content_type_for, get_store
 from studio.voices import VOICES
@@ -59,13 +60,28 @@ async def live_status(client: Client | None, clip: Clip) -> GenerationStatus | N
         return None
 
 
+TERMINAL_STAGES = frozenset({"done", "failed", "cancelled"})
+
+
+def _finished_view(clip: Clip) -> ClipView:
+    stage = "done" if clip.status == ClipStatus.SUCCEEDED else clip.status.value
+    return ClipView(clip, stage, 1.0, "")
+
+
 async def clip_view(client: Client | None, clip: Clip) -> ClipView:
     if clip.status.finished:
-        stage = "done" if clip.status == ClipStatus.SUCCEEDED else clip.status.value
-        return ClipView(clip, stage, 1.0, "")
+        return _finished_view(clip)
     status = await live_status(client, clip)
     if status is None:
         return ClipView(clip, clip.status.value, 0.0, "")
+    if status.stage in TERMINAL_STAGES:
+        # The workflow finished between our database read and the query: its last activity has
+        # already committed the row, so read it again rather than show a half-finished card.
+        session = object_session(clip)
+        if session is not None:
+            session.refresh(clip)
+        if clip.status.finished:
+            return _finished_view(clip)
     return ClipView(clip, status.stage, status.progress, status.detail)
 
 
@@ -122,6 +138,17 @@ async def cancel_clip(request: Request, clip_id: str, user: CurrentUser, db: DbS
         except RPCError as exc:
             raise UserError("Could not reach the job service to cancel; try again.", 503) from exc
     return render(request, "partials/clip_card.html", clip=await clip_view(client, clip))
+
+
+@router.post("/clips/{clip_id}/delete", dependencies=[CsrfChecked])
+def delete(request: Request, clip_id: str, user: CurrentUser, db: DbSession) -> Response:
+    """Remove a finished clip from history (an HTMX swap removes its card)."""
+    clip = owned_clip(db, user, clip_id)
+    if not clip.status.finished:
+        raise UserError("This clip is still being generated: cancel it first.", 409)
+    delete_clip(db, clip, get_store())
+    db.commit()
+    return Response(status_code=200)
 
 
 @router.get("/clips/{clip_id}/audio")

@@ -185,3 +185,16 @@ async def test_without_temporal_history_still_renders_and_generate_says_so(
         resp = await generate(down, token)
     assert resp.status_code == 503 and "unavailable" in resp.text
     assert clip_count(user) == 1
+
+
+async def test_delete_from_history(site: httpx.AsyncClient) -> None:
+    token = await sign_up(site)
+    user = user_by_email_fragment((await site.get("/tts")).text)
+    done, running = add_clips(user, 1)[0], add_clips(user, 1, status=ClipStatus.RUNNING)[0]
+    get_store().put_bytes(done.object_key, b"RIFF")
+    headers = {"X-CSRF-Token": token, "HX-Request": "true"}
+    assert (await site.post(f"/clips/{running.id}/delete", headers=headers)).status_code == 409
+    assert (await site.post(f"/clips/{done.id}/delete", headers=headers)).status_code == 200
+    assert (await site.get(f"/clips/{done.id}/status")).status_code == 404
+    assert not get_store().exists(done.object_key)
+    assert (await site.post(f"/clips/{done.id}/delete", headers={"X-CSRF-Token": "bad"})).status_code == 403

@@ -9,36 +9,31 @@ from pathlib import Path
 
 import numpy as np
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.inference import report_progress, spool_audio
+from activities.inference import bad_input, report_progress, spool_audio
 from studio.audio import to_wav
 from studio.settings import get_settings
 from studio.storage import ObjectStore, stream_part_key
 from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.text import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
-from workflows.types import BAD_INPUT, GenerateRequest, InferenceResult
-
-
-def _bad_input(message: str) -> ApplicationError:
-    return ApplicationError(message, type=BAD_INPUT, non_retryable=True)
+from workflows.types import GenerateRequest, InferenceResult
 
 
 def validate(req: GenerateRequest, max_chars: int) -> tuple[list[str], float]:
     """Check the request and cut the text into chunks; raises BadInput."""
     if req.voice not in VOICES:
-        raise _bad_input(f"Unknown voice {req.voice!r}.")
+        raise bad_input(f"Unknown voice {req.voice!r}.")
     speed = float(req.settings.get("speed", 1.0))
     if not MIN_SPEED <= speed <= MAX_SPEED:
-        raise _bad_input(f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.")
+        raise bad_input(f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.")
     if len(req.text) > max_chars:
-        raise _bad_input(f"Text is longer than {max_chars} characters.")
+        raise bad_input(f"Text is longer than {max_chars} characters.")
     # A stream's first sound waits for its first chunk, so streamed text is cut about a sentence at a time.
     limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
     chunks = split_into_chunks(req.text, limit)
     if not chunks:
-        raise _bad_input("There is no text to speak.")
+        raise bad_input("There is no text to speak.")
     return chunks, speed
 
 
@@ -57,7 +52,7 @@ class TtsActivities:
             try:
                 audio = await asyncio.to_thread(self.engine.synthesize, chunk, req.voice, speed)
             except ValueError as exc:  # the engine found nothing it can speak in this chunk
-                raise _bad_input(f"Cannot speak this text: {exc}") from exc
+                raise bad_input(f"Cannot speak this text: {exc}") from exc
             if pieces:
                 audio = np.concatenate([self.engine.pause(), audio])
             pieces.append(audio)

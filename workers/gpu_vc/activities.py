@@ -10,21 +10,16 @@ import logging
 from pathlib import Path
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.inference import report_progress, spool_audio
+from activities.inference import bad_input, report_progress, spool_audio
 from studio.storage import ObjectStore
 from studio.uploads import UnusableAudio, decode_upload
 from studio.voices import VOICES
 from workers.gpu_vc.engine import RATE, WorldConverter
-from workflows.types import BAD_INPUT, GenerateRequest, InferenceResult
+from workflows.types import GenerateRequest, InferenceResult
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
-
-
-def _bad_input(message: str) -> ApplicationError:
-    return ApplicationError(message, type=BAD_INPUT, non_retryable=True)
 
 
 class VcActivities:
@@ -35,14 +30,14 @@ class VcActivities:
     @activity.defn(name="convert_voice")
     async def convert_voice(self, req: GenerateRequest) -> InferenceResult:
         if req.voice not in VOICES:
-            raise _bad_input(f"Unknown voice {req.voice!r}.")
+            raise bad_input(f"Unknown voice {req.voice!r}.")
         pitch = float(req.settings.get("pitch", 0.0))
         formant = req.settings.get("formant")
         data = await asyncio.to_thread(self.store.get_bytes, req.settings["source_key"])
         try:
             samples = await asyncio.to_thread(decode_upload, data, RATE)
         except UnusableAudio as exc:
-            raise _bad_input(str(exc)) from exc
+            raise bad_input(str(exc)) from exc
 
         loop = asyncio.get_running_loop()
         latest = [0, 1]
@@ -62,7 +57,7 @@ class VcActivities:
         try:
             result = job.result()
         except ValueError as exc:  # too little voiced speech to analyse
-            raise _bad_input(f"Could not find enough speech in this recording: {exc}.") from exc
+            raise bad_input(f"Could not find enough speech in this recording: {exc}.") from exc
         log.info(
             "clip %s -> %s: warp %.2f, similarity %.3f -> %.3f",
             req.clip_id, req.voice, result.warp, result.similarity_before, result.similarity_after,

@@ -1,0 +1,16 @@
+"""Removing a clip: its row, its audio and any upload it came from."""
+
+from sqlalchemy.orm import Session
+
+from studio.models import Clip
+from studio.storage import ObjectStore
+
+
+def delete_clip(session: Session, clip: Clip, store: ObjectStore) -> None:
+    """Delete a finished clip's objects and row; its ledger entries stay, clip-less, for the audit."""
+    keys = [clip.object_key.rsplit(".", 1)[0] + suffix for suffix in (".wav", ".mp3")] if clip.object_key else []
+    if source_key := clip.settings.get("source_key"):
+        keys.append(source_key)  # a voice-changer upload
+    for key in keys:
+        store.delete(key)
+    session.delete(clip)
