@@ -19,6 +19,18 @@ class Stack:
     site_url: str
     temporal_address: str
     env: dict[str, str]
+    commands: dict[str, list[str]]
+    processes: dict[str, subprocess.Popen]
+    logs: Path
+
+    def start(self, name: str) -> None:
+        out = (self.logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(self.commands[name], env=self.env, stdout=out, stderr=subprocess.STDOUT)
+
+    def crash(self, name: str) -> None:
+        """SIGKILL a process, as a power cut or OOM kill would: no cleanup, no goodbye to Temporal."""
+        self.processes[name].kill()
+        self.processes[name].wait()
 
 
 @pytest.fixture(scope="session")
@@ -40,20 +52,21 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
     temporal = start_dev_server(None, port=t_port, ui_port=ui_port)
     logs = var / "logs"
     logs.mkdir()
-    procs = [temporal]
-    for name, cmd in {
+    commands = {
         "orchestration": [sys.executable, "-m", "activities.worker"],
         "gpu_tts": [sys.executable, "-m", "workers.gpu_tts.worker"],
         "gpu_vc": [sys.executable, "-m", "workers.gpu_vc.worker"],
         "site": [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(site_port)],
-    }.items():
-        out = (logs / f"{name}.log").open("wb")
-        procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT))
+    }
+    stack = Stack(f"http://127.0.0.1:{site_port}", f"127.0.0.1:{t_port}", env, commands, {}, logs)
     try:
+        for name in commands:
+            stack.start(name)
         wait_for_port("127.0.0.1", site_port, timeout=60)
-        yield Stack(f"http://127.0.0.1:{site_port}", f"127.0.0.1:{t_port}", env)
+        yield stack
     finally:
-        for proc in reversed(procs):
+        for proc in reversed(stack.processes.values()):
             services.stop(proc)
+        services.stop(temporal)
         for log in sorted(logs.glob("*.log")):
             sys.stderr.write(f"---- {log.name} (tail) ----\n{log.read_text(errors='replace')[-3000:]}\n")
