@@ -1,5 +1,6 @@
 """A real browser (headless Debian Chromium, driven by Playwright) against the real stack."""
 
+import re
 import uuid
 
 import pytest
@@ -47,6 +48,15 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
         )
         assert 1.0 < duration < 10.0
         await expect(page.locator("#balance")).to_have_text("9,950 credits")
+
+        # The clip's link opens its workflow in the real Temporal Web UI (latest run, completed).
+        ui = await browser.new_page()
+        await ui.goto(await card.locator("a.workflow").get_attribute("href"))
+        await expect(ui).to_have_url(re.compile(rf"/workflows/clip-{clip_id}/[0-9a-f-]+/"), timeout=20_000)
+        await expect(ui.get_by_role("status").first).to_have_text("Completed", timeout=20_000)
+        for step in ("reserve_credits", "synthesize_speech", "upload_audio", "commit_clip"):
+            await expect(ui.locator("main")).to_contain_text(step)
+        await ui.close()
 
         await page.fill("#text", "")
         await page.evaluate("document.getElementById('text').removeAttribute('required')")
