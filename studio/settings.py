@@ -50,7 +50,13 @@ class Settings(BaseSettings):
     link_ttl_seconds: int = 3600
 
     # TTS worker
-    tts_threads: int = 0  # 0: let onnxruntime decide
+    tts_engine: Literal["auto", "onnx", "torch"] = "auto"  # auto: torch on CUDA, else int8 ONNX
+    tts_device: Literal["auto", "cpu", "cuda"] = "auto"
+    tts_precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # torch on CUDA: autocast dtype
+    tts_max_batch: int = 32  # utterances per forward pass (torch engine)
+    tts_batch_window_ms: float = 5  # under load, wait this long for more utterances to batch
+    tts_max_concurrent: int = 0  # synthesize activities at once; 0: 64 when batching, else 2
+    tts_threads: int = 0  # 0: let the runtime decide
     tts_spool_dir: Path | None = None  # worker-local audio awaiting upload
     tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models
 

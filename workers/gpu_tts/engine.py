@@ -1,63 +1,134 @@
-"""Kokoro-82M inference, loaded once per worker process.
+"""Kokoro-82M text-to-speech, loaded once per worker process.
 
-Uses the int8 ONNX export through ``kokoro_onnx`` (onnxruntime picks CUDA when the install
-has it, else the CPU). Text in, float32 mono samples at 24 kHz out.
+Text -> phonemes (espeak, through kokoro-onnx's tokenizer) -> windows of at most 510 phonemes ->
+the backend (int8 ONNX on a CPU, the PyTorch port on CUDA; see ``backends``) through the
+cross-request ``Batcher`` -> silence trimmed, windows joined with the pause their punctuation
+calls for. Float32 mono samples at 24 kHz out.
 """
 
+from __future__ import annotations
+
+import asyncio
+import json
 import logging
 import threading
-from pathlib import Path
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
 from studio.voices import VOICES
+from workers.gpu_tts.backends import OnnxBackend, TorchBackend, Utterance, cuda_available
+from workers.gpu_tts.batcher import Batcher
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
 CHUNK_PAUSE_SECONDS = 0.3  # silence between chunks, like a sentence pause
+SENTENCE_PAUSE, CLAUSE_PAUSE = 0.25, 0.1  # between windows of one chunk (kokoro-onnx's defaults)
 
 
 class UnknownVoice(ValueError):
     pass
 
 
+@lru_cache
+def vocabulary() -> dict[str, int]:
+    """Kokoro v1.0's phoneme vocabulary, shipped in kokoro-onnx's config.json."""
+    return json.loads(resources.files("kokoro_onnx").joinpath("config.json").read_text())["vocab"]
+
+
+@dataclass
+class Window:
+    utterance: Utterance
+    pause_after: float  # seconds
+
+
 class KokoroEngine:
-    """A loaded Kokoro model plus its English voice packs."""
+    """Front end (phonemes, windows, trimming) around one backend behind one batcher."""
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, model_path: Path, voices_path: Path, threads: int = 0) -> None:
-        import onnxruntime as ort  # heavy imports, only in the worker
-        from kokoro_onnx import Kokoro
-        from kokoro_onnx.session import resolve_providers
+    def __init__(self, backend: OnnxBackend | TorchBackend, voices_path, max_batch: int = 1, window_s: float = 0.0):
+        from kokoro_onnx.tokenizer import Tokenizer
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        session = ort.InferenceSession(str(model_path), sess_options=options, providers=resolve_providers())
-        self._kokoro = Kokoro.from_session(session, str(voices_path))
-        self._lock = threading.Lock()  # one inference at a time per session keeps latency predictable
-        self.providers = self._kokoro.sess.get_providers()
-        log.info("Kokoro loaded from %s on %s", model_path, self.providers)
+        self.backend = backend
+        self.voices = dict(np.load(voices_path))
+        self._tokenizer = Tokenizer(vocab=vocabulary())
+        self._phonemize_lock = threading.Lock()  # espeak is a process-global C library
+        batch = max_batch if backend.batched else 1
+        self.batcher: Batcher[Utterance, np.ndarray] = Batcher(backend.infer, lambda u: len(u.ids), batch, window_s)
+        log.info("Kokoro engine: %s on %s, batches up to %d", backend.name, backend.device, batch)
 
     @property
     def device(self) -> str:
-        return "cuda" if "CUDAExecutionProvider" in self.providers else "cpu"
+        return self.backend.device
 
-    def synthesize(self, text: str, voice_id: str, speed: float = 1.0) -> np.ndarray:
-        """Speak one chunk of text; returns float32 samples at 24 kHz."""
+    def windows(self, text: str, voice_id: str, speed: float = 1.0) -> list[Window]:
+        """Phonemise and cut into model-sized windows; raises ValueError if nothing is speakable."""
+        from kokoro_onnx.chunker import pause_after, split_phonemes
+        from kokoro_onnx.config import MAX_PHONEME_LENGTH
+
         voice = VOICES.get(voice_id)
         if voice is None:
             raise UnknownVoice(f"unknown voice {voice_id!r}")
-        style = self._kokoro.get_voice_style(voice_id)
-        with self._lock:
-            audio, _ = self._kokoro.create(text, voice=style, speed=speed, lang=voice.lang)
-        return np.asarray(audio, dtype=np.float32)
+        with self._phonemize_lock:
+            phonemes = " ".join(self._tokenizer.phonemize(text, voice.lang).split())
+        parts = split_phonemes(phonemes, MAX_PHONEME_LENGTH)
+        if not parts:
+            raise ValueError(f"nothing to synthesize, {text!r} produced no phonemes")
+        windows = []
+        for i, part in enumerate(parts):
+            tokens = self._tokenizer.tokenize(part)
+            if not tokens:
+                raise ValueError(f"no phonemes of {part!r} are in the model vocabulary")
+            pack = self.voices[voice_id]
+            style = pack[min(len(tokens), len(pack)) - 1].reshape(-1)
+            pause = pause_after(part, SENTENCE_PAUSE, CLAUSE_PAUSE) if i < len(parts) - 1 else 0.0
+            windows.append(Window(Utterance([0, *tokens, 0], style, speed), pause))
+        return windows
+
+    @staticmethod
+    def join(windows: list[Window], audios: list[np.ndarray]) -> np.ndarray:
+        """Trim each window's silence and put its pause back after it."""
+        from kokoro_onnx.trim import trim
+
+        pieces = []
+        for window, audio in zip(windows, audios, strict=True):
+            pieces.append(trim(audio)[0])
+            if window.pause_after:
+                pieces.append(np.zeros(int(window.pause_after * SAMPLE_RATE), dtype=np.float32))
+        return np.concatenate(pieces).astype(np.float32)
+
+    def synthesize(self, text: str, voice_id: str, speed: float = 1.0) -> np.ndarray:
+        """Speak one chunk of text (blocking); float32 samples at 24 kHz."""
+        windows = self.windows(text, voice_id, speed)
+        return self.join(windows, self.batcher.run([w.utterance for w in windows]))
+
+    async def synthesize_async(self, text: str, voice_id: str, speed: float = 1.0) -> np.ndarray:
+        """As ``synthesize``, for coroutines: waits on the batcher without holding a thread."""
+        windows = await asyncio.to_thread(self.windows, text, voice_id, speed)
+        futures = [asyncio.wrap_future(f) for f in self.batcher.submit([w.utterance for w in windows])]
+        try:
+            audios = [await f for f in futures]
+        finally:
+            for f in futures:  # a cancelled request's queued windows are dropped, not computed
+                f.cancel()
+        return await asyncio.to_thread(self.join, windows, audios)
 
     @staticmethod
     def pause() -> np.ndarray:
         return np.zeros(int(CHUNK_PAUSE_SECONDS * SAMPLE_RATE), dtype=np.float32)
+
+
+def choose_backend(engine: str, device: str) -> tuple[str, str]:
+    """Settings -> (backend, device). Auto: PyTorch on CUDA when present, else int8 ONNX on the CPU."""
+    if device == "auto":
+        device = "cuda" if cuda_available() else "cpu"
+    if engine == "auto":
+        engine = "torch" if device == "cuda" else "onnx"
+    return engine, device
 
 
 _engine: KokoroEngine | None = None
@@ -65,13 +136,21 @@ _engine_lock = threading.Lock()
 
 
 def get_engine() -> KokoroEngine:
-    """The process-wide engine, loaded on first use."""
+    """The process-wide engine, loaded on first use, as the settings choose."""
     global _engine
     with _engine_lock:
         if _engine is None:
             from studio.settings import get_settings
-            from workers.gpu_tts.assets import ensure_assets
+            from workers.gpu_tts.assets import ensure_assets, ensure_torch_weights
 
+            settings = get_settings()
             model, voices = ensure_assets()
-            _engine = KokoroEngine(model, voices, threads=get_settings().tts_threads)
+            kind, device = choose_backend(settings.tts_engine, settings.tts_device)
+            if kind == "torch":
+                backend = TorchBackend(
+                    ensure_torch_weights(model), device, settings.tts_precision, settings.tts_threads
+                )
+            else:
+                backend = OnnxBackend(model, threads=settings.tts_threads)
+            _engine = KokoroEngine(backend, voices, settings.tts_max_batch, settings.tts_batch_window_ms / 1000)
         return _engine

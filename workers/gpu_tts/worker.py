@@ -22,6 +22,15 @@ from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, get_engine
 
 
+def concurrent_syntheses(engine: KokoroEngine) -> int:
+    """How many requests this worker takes at once: enough to fill batches when the engine batches;
+    otherwise two, so the next request's text preparation overlaps the current inference."""
+    configured = get_settings().tts_max_concurrent
+    if configured:
+        return configured
+    return max(2, 2 * engine.batcher.max_batch) if engine.batcher.max_batch > 1 else 2
+
+
 def build_workers(
     client: Client, engine: KokoroEngine, executor: ThreadPoolExecutor, task_queue: str = queues.GPU_TTS
 ) -> list[Worker]:
@@ -32,12 +41,11 @@ def build_workers(
     tts = TtsActivities(engine, spool, local_queue, store)
     upload = UploadActivities(store, spool)
     return [
-        # Inference holds the engine lock anyway; two slots let the next request's text prep overlap.
         Worker(
             client,
             task_queue=task_queue,
             activities=[tts.synthesize_speech],
-            max_concurrent_activities=2,
+            max_concurrent_activities=concurrent_syntheses(engine),
             graceful_shutdown_timeout=timedelta(seconds=10),  # let a synthesis in flight finish on Ctrl-C
         ),  # fmt: skip
         Worker(client, task_queue=local_queue, activities=[upload.upload_audio], activity_executor=executor),
@@ -51,7 +59,7 @@ async def main() -> None:
     client = await connect()
     with ThreadPoolExecutor(max_workers=4) as executor:
         workers = build_workers(client, engine, executor)
-        logging.info("serving %s on %s", queues.GPU_TTS, engine.device)
+        logging.info("serving %s with %s on %s", queues.GPU_TTS, engine.backend.name, engine.device)
         await run_until_signalled(*workers)
 
 

@@ -1,0 +1,79 @@
+"""The cross-request batcher, with a fake model that records the batches it is given."""
+
+import threading
+import time
+
+import pytest
+
+from workers.gpu_tts.batcher import Batcher
+
+
+class RecordingModel:
+    """Doubles each item; records batch contents; can be made slow or failing."""
+
+    def __init__(self, delay: float = 0.0, fail_on: int | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.delay, self.fail_on = delay, fail_on
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        time.sleep(self.delay)
+        if self.fail_on in items:
+            raise RuntimeError("model failed")
+        return [2 * i for i in items]
+
+
+def test_a_lone_request_runs_at_once_in_a_batch_of_one() -> None:
+    model = RecordingModel()
+    batcher = Batcher(model, size_of=lambda i: i, max_batch=8, window_s=1.0)
+    start = time.monotonic()
+    assert batcher.run([7]) == [14]
+    assert time.monotonic() - start < 0.5  # the window is not waited out with nobody else queued
+    assert model.batches == [[7]]
+
+
+def test_concurrent_requests_share_batches_and_each_gets_its_own_result() -> None:
+    model = RecordingModel(delay=0.05)
+    batcher = Batcher(model, size_of=lambda i: 10, max_batch=16, window_s=0.01)
+    results: dict[int, list[int]] = {}
+
+    def client(n: int) -> None:
+        results[n] = batcher.run([n, n + 1000])
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {n: [2 * n, 2 * (n + 1000)] for n in range(24)}
+    assert max(len(b) for b in model.batches) > 1  # requests arriving while the model ran were grouped
+    assert all(len(b) <= 16 for b in model.batches)
+    assert sorted(i for b in model.batches for i in b) == sorted([*range(24), *range(1000, 1024)])
+
+
+def test_buckets_keep_similar_lengths_together() -> None:
+    batcher = Batcher(RecordingModel(), size_of=lambda i: i, max_batch=32, max_spread=1.5)
+    groups = batcher.buckets([(n, None) for n in (100, 10, 12, 140, 14, 30, 40)])
+    assert [[n for n, _ in g] for g in groups] == [[10, 12, 14], [30, 40], [100, 140]]
+
+
+def test_a_failing_batch_fails_its_callers_only() -> None:
+    model = RecordingModel(fail_on=3)
+    batcher = Batcher(model, size_of=lambda i: i, max_batch=1)
+    with pytest.raises(RuntimeError, match="model failed"):
+        batcher.run([3])
+    assert batcher.run([4]) == [8]  # the batcher keeps serving
+
+
+def test_cancelled_work_is_not_computed() -> None:
+    gate = threading.Event()
+    model = RecordingModel()
+    batcher = Batcher(lambda items: (gate.wait(), model(items))[1], size_of=lambda i: i, max_batch=1)
+    first = batcher.submit([1])[0]  # occupies the model until the gate opens
+    time.sleep(0.05)
+    queued = batcher.submit([2])[0]
+    assert queued.cancel()
+    gate.set()
+    assert first.result(timeout=5) == 2
+    assert batcher.run([5]) == [10]
+    assert [2] not in model.batches

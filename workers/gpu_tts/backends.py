@@ -1,0 +1,78 @@
+"""The two ways to run Kokoro on one utterance or a batch of them.
+
+``OnnxBackend``: the int8 export through onnxruntime, one utterance per pass (fastest on a CPU).
+``TorchBackend``: the PyTorch port, one padded pass per batch, on CUDA when there is one.
+Both take phoneme ids with their boundary tokens and return float32 samples at 24 kHz.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Utterance:
+    ids: list[int]  # phoneme ids, with the 0 boundary token at both ends
+    style: np.ndarray  # [256] voice style for this length
+    speed: float = 1.0
+
+
+class OnnxBackend:
+    name = "onnx"
+    batched = False
+
+    def __init__(self, model_path: Path, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+        self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+        self.device = "cuda" if "CUDAExecutionProvider" in self.session.get_providers() else "cpu"
+
+    def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
+        out = []
+        for u in batch:
+            inputs = {
+                "tokens": np.array([u.ids], dtype=np.int64),
+                "style": np.asarray(u.style, dtype=np.float32).reshape(1, -1),
+                "speed": np.array([u.speed], dtype=np.float32),
+            }
+            out.append(np.asarray(self.session.run(None, inputs)[0], dtype=np.float32).ravel())
+        return out
+
+
+class TorchBackend:
+    name = "torch"
+    batched = True
+
+    def __init__(self, weights: Path, device: str = "cpu", precision: str = "fp32", threads: int = 0) -> None:
+        import torch
+
+        from workers.gpu_tts.kokoro_torch import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        self._torch = torch
+        self.device = device
+        self.half = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        self.model = load_model(weights, device)
+        log.info("Kokoro (PyTorch) on %s, %s", device, precision)
+
+    def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
+        return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()

@@ -1,0 +1,127 @@
+"""Kokoro-82M as one PyTorch module that synthesises a padded batch of utterances at once.
+
+Weights come from the shipped int8 ONNX export through ``workers.gpu_tts.convert``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from workers.gpu_tts.kokoro_torch.decoder import Decoder
+from workers.gpu_tts.kokoro_torch.layers import Span
+from workers.gpu_tts.kokoro_torch.text import Albert, ProsodyPredictor, TextEncoder, albert_dims, expand_to_frames
+
+SAMPLES_PER_FRAME = 600  # 24 kHz audio, 40 duration frames per second
+
+# Kokoro v1.0's architecture (its config.json without the phoneme vocabulary).
+KOKORO_V1 = {
+    "hidden_dim": 512,
+    "style_dim": 128,
+    "n_token": 178,
+    "n_layer": 3,
+    "max_dur": 50,
+    "text_encoder_kernel_size": 5,
+    "plbert": {
+        "hidden_size": 768,
+        "num_attention_heads": 12,
+        "intermediate_size": 2048,
+        "max_position_embeddings": 512,
+        "num_hidden_layers": 12,
+    },
+    "istftnet": {
+        "upsample_kernel_sizes": [20, 12],
+        "upsample_rates": [10, 6],
+        "gen_istft_hop_size": 5,
+        "gen_istft_n_fft": 20,
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+        "resblock_kernel_sizes": [3, 7, 11],
+        "upsample_initial_channel": 512,
+    },
+}
+
+
+@dataclass
+class Utterance:
+    """One row of a batch: phoneme ids (with the 0 boundary tokens), a 256-d style, a speed."""
+
+    ids: list[int]
+    style: Tensor | np.ndarray  # [256] (or [1, 256])
+    speed: float = 1.0
+
+
+@dataclass
+class Synthesis:
+    audio: Tensor  # [samples] float32
+    durations: Tensor  # [tokens] frames per phoneme
+
+
+class KokoroModel(nn.Module):
+    def __init__(self, config: dict = KOKORO_V1) -> None:
+        super().__init__()
+        hidden, style_dim, vocab = config["hidden_dim"], config["style_dim"], config["n_token"]
+        self.style_dim = style_dim
+        self.max_tokens = config["plbert"]["max_position_embeddings"]
+        self.bert = Albert(vocab, **albert_dims(config["plbert"]))
+        self.bert_encoder = nn.Linear(config["plbert"]["hidden_size"], hidden)
+        self.predictor = ProsodyPredictor(style_dim, hidden, config["n_layer"], config["max_dur"])
+        self.text_encoder = TextEncoder(hidden, config["text_encoder_kernel_size"], config["n_layer"], vocab)
+        self.decoder = Decoder(hidden, style_dim, config["istftnet"])
+
+    @property
+    def device(self) -> torch.device:
+        return self.bert_encoder.weight.device
+
+    @torch.inference_mode()
+    def forward(self, ids: Tensor, lengths: Tensor, styles: Tensor, speeds: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """ids [B, T] (0-padded), lengths [B], styles [B, 256], speeds [B] ->
+        (audio [B, S] padded, samples per row [B], durations [B, T])."""
+        tokens = Span.of(lengths, ids.shape[1])
+        token_mask = tokens.mask.squeeze(1)
+        prosody_style, decoder_style = styles[:, self.style_dim :], styles[:, : self.style_dim]
+
+        bert = self.bert(ids, token_mask)
+        d = self.predictor.text_encoder(self.bert_encoder(bert), prosody_style, tokens)  # [B, T, C]
+        durations = self.predictor.durations(d, speeds, tokens)
+
+        en, frames = expand_to_frames(d.transpose(1, 2), durations)
+        f0, energy = self.predictor.curves(en, prosody_style, frames)
+        asr, _ = expand_to_frames(self.text_encoder(ids, tokens), durations)
+        audio = self.decoder(asr, f0, energy, decoder_style, frames)
+        return audio, frames.lengths * SAMPLES_PER_FRAME, durations
+
+    def synthesize(self, batch: Sequence[Utterance], half: torch.dtype | None = None) -> list[Synthesis]:
+        """Run utterances of any lengths as one padded batch; each gets exactly its own audio.
+
+        ``half`` (torch.float16 or torch.bfloat16) runs matmuls and convolutions under autocast;
+        norms, the harmonic source and the STFTs stay in float32.
+        """
+        device = self.device
+        lengths = torch.tensor([len(u.ids) for u in batch])
+        ids = torch.zeros(len(batch), int(lengths.max()), dtype=torch.long)
+        for row, u in enumerate(batch):
+            ids[row, : len(u.ids)] = torch.tensor(u.ids)
+        ids, lengths = ids.to(device), lengths.to(device)
+        styles = torch.stack([torch.as_tensor(np.asarray(u.style, np.float32)).reshape(-1) for u in batch])
+        styles = styles.to(device)
+        speeds = torch.tensor([u.speed for u in batch], device=device, dtype=torch.float32)
+        with torch.autocast(device.type, dtype=half or torch.float32, enabled=half is not None):
+            audio, samples, durations = self(ids, lengths, styles, speeds)
+        audio, samples, durations = audio.float().cpu(), samples.cpu(), durations.cpu()
+        return [
+            Synthesis(audio[row, : samples[row]].clone(), durations[row, : len(u.ids)].clone())
+            for row, u in enumerate(batch)
+        ]
+
+
+def load_model(weights: Path, device: str = "cpu") -> KokoroModel:
+    """Build the module and load a converted state dict (strict: every tensor must be there)."""
+    model = KokoroModel()
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    model.load_state_dict(state, strict=True)
+    return model.to(device).eval()
