@@ -9,6 +9,10 @@ Runs anywhere PyTorch runs (the GPU machine has no espeak, so inputs come phonem
         --inputs var/bench/kokoro_inputs.npz --device cuda --parts parity,rtf,load
 
 On CUDA it reports fp32, bf16 and fp16 (autocast); ``--backends onnx,torch`` adds onnxruntime.
+The lent GPU machine takes at most 64 MiB per call, so the export travelled xz-compressed (60 MB):
+``xz -6 -c var/models/kokoro-v1.0.int8.onnx > var/transport/kokoro.onnx.xz``, carried, then
+``python3 -c "import lzma,shutil; shutil.copyfileobj(lzma.open('var/transport/kokoro.onnx.xz'),
+open('var/models/kokoro-v1.0.int8.onnx','wb'))"`` before the benchmark.
 """
 
 from __future__ import annotations
@@ -237,8 +241,9 @@ def main() -> None:
     parser.add_argument("--window-ms", type=float, default=5.0)
     parser.add_argument("--load-precision", default=None, help="precision used for the load test")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--spread", type=float, default=1.5, help="bucket: longest/shortest utterance")
+    parser.add_argument("--spread", type=float, default=3.0, help="bucket: longest/shortest utterance")
     parser.add_argument("--profile-batch", type=int, default=32)
+    parser.add_argument("--no-compile", action="store_true", help="eager only (no torch.compile on CUDA)")
     args = parser.parse_args()
 
     weights = args.onnx.parent / WEIGHTS_FILE
@@ -254,7 +259,11 @@ def main() -> None:
     )
     print(f"# Kokoro engines on {name}, torch {torch.__version__}")
 
-    torch_backends = {f"torch {args.device} {p}": TorchBackend(weights, args.device, p) for p in precisions}
+    compiled = "" if args.no_compile or args.device != "cuda" else " compiled"
+    torch_backends = {
+        f"torch {args.device}{compiled} {p}": TorchBackend(weights, args.device, p, compile=not args.no_compile)
+        for p in precisions
+    }
     backends: dict = dict(torch_backends) if "torch" in args.backends else {}
     if "onnx" in args.backends:
         backends = {"onnxruntime int8 cpu": OnnxBackend(args.onnx), **backends}

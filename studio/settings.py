@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     tts_engine: Literal["auto", "onnx", "torch"] = "auto"  # auto: torch on CUDA, else int8 ONNX
     tts_device: Literal["auto", "cpu", "cuda"] = "auto"
     tts_precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # torch on CUDA: autocast dtype
-    tts_max_batch: int = 32  # utterances per forward pass (torch engine)
+    tts_compile: bool = True  # torch on CUDA: fuse norm/activation passes with torch.compile
+    tts_max_batch: int = 64  # utterances per forward pass (torch engine)
     tts_batch_window_ms: float = 5  # under load, wait this long for more utterances to batch
     tts_max_concurrent: int = 0  # synthesize activities at once; 0: 64 when batching, else 2
     tts_threads: int = 0  # 0: let the runtime decide

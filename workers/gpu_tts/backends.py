@@ -53,18 +53,31 @@ class TorchBackend:
     name = "torch"
     batched = True
 
-    def __init__(self, weights: Path, device: str = "cpu", precision: str = "fp32", threads: int = 0) -> None:
+    def __init__(
+        self, weights: Path, device: str = "cpu", precision: str = "fp32", threads: int = 0, compile: bool = True
+    ) -> None:
         import torch
 
-        from workers.gpu_tts.kokoro_torch import load_model
+        from workers.gpu_tts.kokoro_torch import fused, load_model
 
         if threads:
             torch.set_num_threads(threads)
-        self._torch = torch
         self.device = device
         self.half = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         self.model = load_model(weights, device)
-        log.info("Kokoro (PyTorch) on %s, %s", device, precision)
+        self.compiled = compile and device == "cuda"
+        if self.compiled:  # fuse the elementwise norm/activation passes into GPU kernels
+            fused.compile()
+            self.warm_up()
+        log.info("Kokoro (PyTorch) on %s, %s%s", device, precision, ", compiled" if self.compiled else "")
+
+    def warm_up(self) -> None:
+        """Compile every kernel variant now, not on the first requests: one row, a padded batch, and
+        a batch of equal rows (nothing to mask)."""
+        style = np.zeros(256, dtype=np.float32)
+        short, long = (Utterance([0, *range(16, 16 + n), 0], style) for n in (12, 40))
+        for rows in ([short], [short, long], [long, long, long]):
+            self.infer(rows)
 
     def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
         return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]

@@ -41,7 +41,7 @@ class Batcher(Generic[Item, Result]):
         size_of: Callable[[Item], int],
         max_batch: int = 32,
         window_s: float = 0.005,
-        max_spread: float = 1.5,
+        max_spread: float = 3.0,
     ) -> None:
         self._infer, self._size_of = infer, size_of
         self.max_batch, self.window_s, self.max_spread = max(1, max_batch), window_s, max_spread

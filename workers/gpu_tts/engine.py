@@ -143,14 +143,13 @@ def get_engine() -> KokoroEngine:
             from studio.settings import get_settings
             from workers.gpu_tts.assets import ensure_assets, ensure_torch_weights
 
-            settings = get_settings()
+            cfg = get_settings()
             model, voices = ensure_assets()
-            kind, device = choose_backend(settings.tts_engine, settings.tts_device)
+            kind, device = choose_backend(cfg.tts_engine, cfg.tts_device)
             if kind == "torch":
-                backend = TorchBackend(
-                    ensure_torch_weights(model), device, settings.tts_precision, settings.tts_threads
-                )
+                weights = ensure_torch_weights(model)
+                backend = TorchBackend(weights, device, cfg.tts_precision, cfg.tts_threads, cfg.tts_compile)
             else:
-                backend = OnnxBackend(model, threads=settings.tts_threads)
-            _engine = KokoroEngine(backend, voices, settings.tts_max_batch, settings.tts_batch_window_ms / 1000)
+                backend = OnnxBackend(model, threads=cfg.tts_threads)
+            _engine = KokoroEngine(backend, voices, cfg.tts_max_batch, cfg.tts_batch_window_ms / 1000)
         return _engine

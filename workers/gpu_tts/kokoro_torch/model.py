@@ -79,13 +79,12 @@ class KokoroModel(nn.Module):
 
     @torch.inference_mode()
     def forward(self, ids: Tensor, lengths: Tensor, styles: Tensor, speeds: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """ids [B, T] (0-padded), lengths [B], styles [B, 256], speeds [B] ->
+        """ids [B, T] (0-padded), lengths [B] (on the CPU), styles [B, 256], speeds [B] ->
         (audio [B, S] padded, samples per row [B], durations [B, T])."""
-        tokens = Span.of(lengths, ids.shape[1])
-        token_mask = tokens.mask.squeeze(1)
+        tokens = Span.of(lengths, ids.device, ids.shape[1])
         prosody_style, decoder_style = styles[:, self.style_dim :], styles[:, : self.style_dim]
 
-        bert = self.bert(ids, token_mask)
+        bert = self.bert(ids, tokens)
         d = self.predictor.text_encoder(self.bert_encoder(bert), prosody_style, tokens)  # [B, T, C]
         durations = self.predictor.durations(d, speeds, tokens)
 
@@ -93,7 +92,7 @@ class KokoroModel(nn.Module):
         f0, energy = self.predictor.curves(en, prosody_style, frames)
         asr, _ = expand_to_frames(self.text_encoder(ids, tokens), durations)
         audio = self.decoder(asr, f0, energy, decoder_style, frames)
-        return audio, frames.lengths * SAMPLES_PER_FRAME, durations
+        return audio, frames.host_lengths * SAMPLES_PER_FRAME, durations
 
     def synthesize(self, batch: Sequence[Utterance], half: torch.dtype | None = None) -> list[Synthesis]:
         """Run utterances of any lengths as one padded batch; each gets exactly its own audio.
@@ -106,7 +105,7 @@ class KokoroModel(nn.Module):
         ids = torch.zeros(len(batch), int(lengths.max()), dtype=torch.long)
         for row, u in enumerate(batch):
             ids[row, : len(u.ids)] = torch.tensor(u.ids)
-        ids, lengths = ids.to(device), lengths.to(device)
+        ids = ids.to(device)
         styles = torch.stack([torch.as_tensor(np.asarray(u.style, np.float32)).reshape(-1) for u in batch])
         styles = styles.to(device)
         speeds = torch.tensor([u.speed for u in batch], device=device, dtype=torch.float32)

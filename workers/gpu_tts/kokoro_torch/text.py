@@ -30,7 +30,7 @@ class AlbertLayer(nn.Module):
         self.ffn_output = nn.Linear(intermediate, hidden)
         self.full_layer_layer_norm = nn.LayerNorm(hidden, eps=1e-12)
 
-    def forward(self, h: Tensor, key_mask: Tensor) -> Tensor:
+    def forward(self, h: Tensor, key_mask: Tensor | None) -> Tensor:
         att = self.attention
         b, t, c = h.shape
 
@@ -62,12 +62,12 @@ class Albert(nn.Module):
         self.embedding_hidden_mapping_in = nn.Linear(embedding, hidden)
         self.layer = AlbertLayer(hidden, heads, intermediate)
 
-    def forward(self, ids: Tensor, token_mask: Tensor) -> Tensor:
+    def forward(self, ids: Tensor, tokens: Span) -> Tensor:
         emb = self.embeddings
         positions = torch.arange(ids.shape[1], device=ids.device)
         x = emb["word_embeddings"](ids) + emb["position_embeddings"](positions) + emb["token_type_embeddings"].weight[0]
         h = self.embedding_hidden_mapping_in(emb["LayerNorm"](x))
-        key_mask = token_mask[:, None, None, :]  # [B, 1, 1, T]: padded keys get no attention
+        key_mask = None if tokens.mask is None else tokens.mask.unsqueeze(1)  # [B, 1, 1, T]: padded keys ignored
         for _ in range(self.passes):
             h = self.layer(h, key_mask)
         return h
@@ -101,7 +101,7 @@ class TextEncoder(nn.Module):
         x = span.zero_padding(self.embedding(ids).transpose(1, 2))
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = span.zero_padding(F.leaky_relu(norm(conv(x)), 0.2))
-        x = run_lstm(self.lstm, x.transpose(1, 2), span.lengths).transpose(1, 2)
+        x = run_lstm(self.lstm, x.transpose(1, 2), span).transpose(1, 2)
         return span.zero_padding(x)
 
 
@@ -116,12 +116,11 @@ class DurationEncoder(nn.Module):
             self.lstms.append(AdaLayerNorm(style_dim, hidden))
 
     def forward(self, x: Tensor, style: Tensor, span: Span) -> Tensor:
-        token_mask = span.mask.transpose(1, 2)  # [B, T, 1]
         styles = style.unsqueeze(1).expand(-1, x.shape[1], -1)
-        x = torch.cat([x, styles], dim=-1).masked_fill(~token_mask, 0.0)
+        x = span.zero_padding_rows(torch.cat([x, styles], dim=-1))
         for lstm, norm in zip(self.lstms[0::2], self.lstms[1::2], strict=True):
-            x = run_lstm(lstm, x, span.lengths).masked_fill(~token_mask, 0.0)
-            x = torch.cat([norm(x, style), styles], dim=-1).masked_fill(~token_mask, 0.0)
+            x = span.zero_padding_rows(run_lstm(lstm, x, span))
+            x = span.zero_padding_rows(torch.cat([norm(x, style), styles], dim=-1))
         return x
 
 
@@ -150,14 +149,14 @@ class ProsodyPredictor(nn.Module):
 
     def durations(self, d: Tensor, speed: Tensor, span: Span) -> Tensor:
         """Frames per phoneme, [B, T] int64; 0 on padding, at least 1 on real phonemes."""
-        x = run_lstm(self.lstm, d, span.lengths)
+        x = run_lstm(self.lstm, d, span)
         logits = self.duration_proj(x)
         frames = torch.round(torch.sigmoid(logits).sum(-1) / speed[:, None]).clamp(min=1)
-        return frames.long().masked_fill(~span.mask.squeeze(1), 0)
+        return span.zero_padding(frames.long().unsqueeze(1)).squeeze(1)
 
     def curves(self, en: Tensor, style: Tensor, frames: Span) -> tuple[Tensor, Tensor]:
         """F0 and energy at twice the frame rate, [B, 2F] each."""
-        x = run_lstm(self.shared, en.transpose(1, 2), frames.lengths).transpose(1, 2)
+        x = run_lstm(self.shared, en.transpose(1, 2), frames).transpose(1, 2)
         spans = (frames, frames, frames.scaled(2))  # the middle block doubles the time axis
         f0, n = x, x
         for f0_block, n_block, span in zip(self.F0, self.N, spans, strict=True):
@@ -168,11 +167,10 @@ class ProsodyPredictor(nn.Module):
 def expand_to_frames(per_token: Tensor, durations: Tensor) -> tuple[Tensor, Span]:
     """Repeat each phoneme's column ``durations`` times: [B, C, T] -> [B, C, F] and its span."""
     ends = durations.cumsum(1)  # [B, T], non-decreasing
-    lengths = ends[:, -1]
-    size = max(int(lengths.max()), 1)
-    steps = torch.arange(size, device=durations.device).expand(durations.shape[0], -1).contiguous()
+    host_lengths = ends[:, -1].cpu()  # the one wait for the GPU: the frame count sets every shape after
+    span = Span.of(host_lengths, durations.device, max(int(host_lengths.max()), 1))
+    steps = torch.arange(span.size, device=durations.device).expand(durations.shape[0], -1).contiguous()
     token = torch.searchsorted(ends, steps, right=True).clamp(max=durations.shape[1] - 1)
-    span = Span.of(lengths, size)
     gathered = per_token.gather(2, token.unsqueeze(1).expand(-1, per_token.shape[1], -1))
     return span.zero_padding(gathered), span
 
