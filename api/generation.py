@@ -23,6 +23,7 @@ from studio.storage import get_store
 from studio.uploads import UnusableAudio, decode_upload
 from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from temporal import queues
+from workers.gpu_sfx import request as sfx
 from workers.gpu_tts.text import normalise
 from workflows.types import GenerateRequest
 
@@ -61,17 +62,18 @@ def _check_rate_limit(db: Session, user: User) -> None:
         )
 
 
-def _admit(db: Session, user: User) -> int:
-    """Rate limit and balance check; returns the price. Nothing is charged here."""
+def _admit(db: Session, user: User, units: int = 1) -> int:
+    """Rate limit and balance check; returns the price (per generation x units). Nothing is charged here."""
     settings = get_settings()
+    price = settings.price_per_generation * units
     # A no-op write takes the user's row lock (PostgreSQL) or the write lock (SQLite) until commit,
     # so two concurrent starts cannot both pass the rate limit.
     db.execute(update(User).where(User.id == user.id).values(credits=User.credits))
     _check_rate_limit(db, user)
     balance = db.scalar(select(User.credits).where(User.id == user.id))
-    if balance < settings.price_per_generation:
-        raise UserError(f"This costs {settings.price_per_generation} credits and you have {balance}.", 402)
-    return settings.price_per_generation
+    if balance < price:
+        raise UserError(f"This costs {price} credits and you have {balance}.", 402)
+    return price
 
 
 async def _launch(db: Session, client: Client, clip: Clip) -> Clip:
@@ -139,3 +141,21 @@ async def start_voice_conversion(
         "pitch": pitch, "formant": formant,
     }  # fmt: skip
     return await _launch(db, client, clip)
+
+
+async def start_sound_effect(
+    db: Session, client: Client, user: User, prompt: str, seconds: float, influence: float, variations: int,
+    seed: int | None,
+) -> Clip:  # fmt: skip
+    """Check the settings, then start a sound-effect generation; each variation costs one generation."""
+    prompt = " ".join(prompt.split())
+    if message := sfx.problem(prompt, seconds, influence, variations):
+        raise UserError(message, 422)
+    if seed is not None and not (0 <= seed < 2**32):
+        raise UserError("The seed must be a whole number from 0 to 4294967295.", 422)
+    cost = _admit(db, user, units=variations)
+    settings = {
+        "duration_seconds": seconds, "prompt_influence": influence, "variations": variations,
+        "seed": seed if seed is not None else uuid.uuid4().int % 2**32, "seed_given": seed is not None,
+    }  # fmt: skip
+    return await _launch(db, client, _new_clip(user, ClipKind.SOUND_EFFECT, prompt, "", cost, settings))

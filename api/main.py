@@ -17,7 +17,7 @@ from temporalio.client import Client
 from api.errors import LoginRequired, UserError
 from api.public import elevenlabs_routes, openai_routes
 from api.public.errors import ApiError, error_response, is_public_api
-from api.routers import account, auth, clips, tts, voice_changer
+from api.routers import account, auth, clips, sound_effects, tts, voice_changer
 from api.templating import is_htmx, render
 from api.upload_limit import UploadLimit
 from studio.settings import ROOT, get_settings
@@ -81,7 +81,14 @@ def create_app() -> FastAPI:
         paths=("/voice-changer", "/v1/speech-to-speech", "/v1/voice-changer"),
     )
     app.mount("/static", StaticFiles(directory=ROOT / "api" / "static"), name="static")
-    for module in (auth, tts, voice_changer, clips, account):  # the site's pages stay out of the API schema
+    for module in (
+        auth,
+        tts,
+        voice_changer,
+        sound_effects,
+        clips,
+        account,
+    ):  # the site's pages stay out of the API schema
         app.include_router(module.router, include_in_schema=False)
     app.include_router(elevenlabs_routes.router)
     app.include_router(elevenlabs_routes.v2_router)

@@ -44,6 +44,7 @@ def main() -> int:
             [py, "-m", "activities.worker"],
             [py, "-m", "workers.gpu_tts.worker"],
             [py, "-m", "workers.gpu_vc.worker"],
+            [py, "-m", "workers.gpu_sfx.worker"],
             [py, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port), "--log-level", "warning"],
         ):
             children.append(subprocess.Popen(cmd))

@@ -8,7 +8,12 @@ from studio.storage import ObjectStore
 
 def delete_clip(session: Session, clip: Clip, store: ObjectStore) -> None:
     """Delete a finished clip's objects and row; its ledger entries stay, clip-less, for the audit."""
-    keys = [clip.object_key.rsplit(".", 1)[0] + suffix for suffix in (".wav", ".mp3")] if clip.object_key else []
+    keys = []
+    if clip.object_key:
+        stem = clip.object_key.rsplit(".", 1)[0]
+        for v in range(1, clip.settings.get("variations", 1) + 1):  # sound effects keep several
+            suffix = f"-{v}" if v > 1 else ""
+            keys += [f"{stem}{suffix}.wav", f"{stem}{suffix}.mp3"]
     if source_key := clip.settings.get("source_key"):
         keys.append(source_key)  # a voice-changer upload
     for key in keys:

@@ -20,6 +20,7 @@ class Base(DeclarativeBase):
 class ClipKind(enum.StrEnum):
     TTS = "tts"
     VOICE_CONVERSION = "voice-conversion"
+    SOUND_EFFECT = "sound-effect"
 
 
 class ClipStatus(enum.StrEnum):

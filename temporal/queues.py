@@ -7,6 +7,7 @@ import uuid
 ORCHESTRATION = "studio"  # the workflow and its database activities
 GPU_TTS = "gpu-tts"
 GPU_VC = "gpu-vc"
+GPU_SFX = "gpu-sfx"
 
 
 def worker_local_queue(base: str) -> str:

@@ -41,6 +41,7 @@ class InferenceRoute:
 ROUTES = {
     "tts": InferenceRoute("synthesize_speech", queues.GPU_TTS, "synthesizing"),
     "voice-conversion": InferenceRoute("convert_voice", queues.GPU_VC, "converting"),
+    "sound-effect": InferenceRoute("generate_sound_effect", queues.GPU_SFX, "generating"),
 }
 INFERENCE_STAGES = frozenset(route.stage for route in ROUTES.values())
 

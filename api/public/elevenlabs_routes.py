@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, or_, select
 
 from api.deps import DbSession, TemporalClient
-from api.generation import start_tts, start_voice_conversion
+from api.generation import start_sound_effect, start_tts, start_voice_conversion
 from api.public.auth import ApiUser
 from api.public.errors import ApiError
 from api.public.speech import encoded_audio, stream_audio, wait_until_done
@@ -20,6 +20,7 @@ from studio.models import Clip, ClipKind, ClipStatus, LedgerEntry, LedgerKind, U
 from studio.settings import get_settings
 from studio.storage import get_store
 from studio.voices import VOICES, Voice
+from workers.gpu_sfx import request as sfx
 
 router = APIRouter(prefix="/v1", tags=["ElevenLabs-compatible"])
 v2_router = APIRouter(prefix="/v2", tags=["ElevenLabs-compatible"])
@@ -259,9 +260,28 @@ async def speech_to_speech(
     return Response(encoded_audio(clip, fmt), media_type=fmt.media_type, headers=_headers(clip))
 
 
-@router.post("/sound-generation", status_code=501)
-def sound_generation(user: ApiUser) -> Response:
-    raise ApiError(501, "Sound generation is not available on this server yet.")
+class SoundGenerationRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    text: str = Field(max_length=10_000, description="what the sound should be")
+    duration_seconds: float | None = Field(None, description="0.5 to 22; default 10")
+    prompt_influence: float | None = Field(None, description="0 (free) to 1 (literal); default 0.3")
+    loop: bool | None = Field(None, description="Accepted for compatibility; not supported")
+    model_id: str | None = None
+
+
+@router.post("/sound-generation", response_class=Response, responses=AUDIO_RESPONSES)
+async def sound_generation(
+    body: SoundGenerationRequest, user: ApiUser, db: DbSession, client: TemporalClient,
+    output_format: OutputFormat = "mp3_44100_128",
+) -> Response:  # fmt: skip
+    """Generate a sound effect from a text prompt; returns the audio once its workflow is done."""
+    fmt = _format(output_format)
+    seconds = body.duration_seconds if body.duration_seconds is not None else sfx.DEFAULT_SECONDS
+    influence = body.prompt_influence if body.prompt_influence is not None else sfx.DEFAULT_INFLUENCE
+    clip = await start_sound_effect(db, client, user, body.text, seconds, influence, 1, None)
+    await wait_until_done(client, clip)
+    db.refresh(clip)
+    return Response(encoded_audio(clip, fmt), media_type=fmt.media_type, headers=_headers(clip))
 
 
 def history_item(clip: Clip) -> dict[str, Any]:

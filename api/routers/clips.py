@@ -17,9 +17,10 @@ from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, T
 from api.errors import UserError
 from api.templating import render
 from studio.clips import delete_clip
-from studio.models import Clip, ClipStatus, User
+from studio.models import Clip, ClipKind, ClipStatus, User
 from studio.storage import LocalStore, content_type_for, get_store
 from studio.voices import VOICES
+from workers.gpu_sfx.request import variation_key
 from workflows.types import GenerationStatus
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class ClipView:
 
     @property
     def voice_label(self) -> str:
+        if self.clip.kind == ClipKind.SOUND_EFFECT:
+            return "Sound effect"
         voice = VOICES.get(self.clip.voice)
         return voice.label if voice else self.clip.voice
 
@@ -158,13 +161,17 @@ def clip_audio(
     db: DbSession,
     format: Annotated[str, Query(pattern="^(wav|mp3)$")] = "wav",  # noqa: A002
     download: bool = False,
+    v: Annotated[int, Query(ge=1, le=16, description="variation (sound effects)")] = 1,
 ) -> RedirectResponse:
     """Check ownership, then redirect to a short-lived signed link to the object."""
     clip = owned_clip(db, user, clip_id)
     if clip.status != ClipStatus.SUCCEEDED or not clip.object_key:
         raise UserError("This clip has no audio yet.", 404)
-    key = clip.object_key.rsplit(".", 1)[0] + FORMATS[format]
-    name = f"studio-{clip.id.hex[:8]}{FORMATS[format]}" if download else None
+    if v > clip.settings.get("variations", 1):
+        raise UserError(f"This clip has no variation {v}.", 404)
+    key = variation_key(clip.object_key.rsplit(".", 1)[0] + FORMATS[format], v)
+    suffix = f"-{v}" if v > 1 else ""
+    name = f"studio-{clip.id.hex[:8]}{suffix}{FORMATS[format]}" if download else None
     return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
 
 

@@ -85,7 +85,9 @@ async def test_voices_and_models(api) -> None:  # noqa: ANN001
         ("/v1/text-to-speech/af_heart", {"text": "hi", "model_id": "gpt-9"}, 422, "Unknown model_id"),
         ("/v1/text-to-speech/af_heart", {"text": "hi", "voice_settings": {"speed": 5}}, 422, "Speed must be"),
         ("/v1/text-to-speech/af_heart/stream", {"nope": 1}, 422, "text"),
-        ("/v1/sound-generation", {"text": "rain"}, 501, "not available"),
+        ("/v1/sound-generation", {"text": "  "}, 422, "Describe the sound"),
+        ("/v1/sound-generation", {"text": "rain", "duration_seconds": 40}, 422, "Duration must be"),
+        ("/v1/sound-generation", {"text": "rain", "prompt_influence": 2}, 422, "influence"),
     ],
 )
 async def test_elevenlabs_errors_are_json(api, path: str, body: dict, status: int, fragment: str) -> None:  # noqa: ANN001

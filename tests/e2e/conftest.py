@@ -56,6 +56,7 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
         "orchestration": [sys.executable, "-m", "activities.worker"],
         "gpu_tts": [sys.executable, "-m", "workers.gpu_tts.worker"],
         "gpu_vc": [sys.executable, "-m", "workers.gpu_vc.worker"],
+        "gpu_sfx": [sys.executable, "-m", "workers.gpu_sfx.worker"],
         "site": [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(site_port)],
     }
     stack = Stack(f"http://127.0.0.1:{site_port}", f"127.0.0.1:{t_port}", env, commands, {}, logs)

@@ -1,0 +1,51 @@
+"""Sound effects page and the Generate action (prompt, duration, influence, seed, variations)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.errors import UserError
+from api.generation import start_sound_effect
+from api.routers.clips import ClipView
+from api.templating import is_htmx, render
+from studio.settings import get_settings
+from workers.gpu_sfx import request as sfx
+
+router = APIRouter()
+
+
+@router.get("/sound-effects")
+def sound_effects_page(request: Request, user: CurrentUser):  # noqa: ANN201
+    return render(
+        request, "sound_effects.html", price=get_settings().price_per_generation, limits=sfx,
+    )  # fmt: skip
+
+
+def parse_seed(value: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise UserError("The seed must be a whole number (or empty for a random one).", 422)
+    return int(value)
+
+
+@router.post("/sound-effects", dependencies=[CsrfChecked])
+async def generate(
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    client: TemporalClient,
+    prompt: Annotated[str, Form(max_length=2000)] = "",
+    duration: Annotated[float, Form()] = sfx.DEFAULT_SECONDS,
+    influence: Annotated[float, Form()] = sfx.DEFAULT_INFLUENCE,
+    variations: Annotated[int, Form()] = 1,
+    seed: Annotated[str, Form(max_length=20)] = "",
+):  # noqa: ANN201
+    clip = await start_sound_effect(db, client, user, prompt, duration, influence, variations, parse_seed(seed))
+    if not is_htmx(request):
+        return RedirectResponse("/history", status_code=303)
+    return render(request, "partials/clip_card.html", clip=ClipView(clip, "queued", 0.0, ""), status_code=202,
+                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip

@@ -1,0 +1,55 @@
+"""The inference step for sound effects: prompt -> N variations, spooled here as WAV + MP3 each.
+
+Variation 1 is ``sfx/<clip>.wav``, variation k is ``sfx/<clip>-k.wav`` (the site derives the
+others' keys from the first). A prompt the engine cannot honour, or settings out of range, is a
+non-retryable ``BadInput``: the workflow refunds and the user sees the message.
+"""
+
+import asyncio
+from pathlib import Path
+
+from temporalio import activity
+
+from activities.inference import bad_input, report_progress, spool_audio
+from workers.gpu_sfx.engine import SfxEngine, UnmatchedPrompt
+from workers.gpu_sfx.request import DEFAULT_INFLUENCE, DEFAULT_SECONDS, problem
+from workflows.types import Artifact, GenerateRequest, InferenceResult
+
+HEARTBEAT_SECONDS = 5
+
+
+def sfx_settings(prompt: str, settings: dict) -> tuple[float, float, int, int]:
+    """(seconds, influence, seed, variations) from a request; raises BadInput when out of range."""
+    seconds = float(settings.get("duration_seconds", DEFAULT_SECONDS))
+    influence = float(settings.get("prompt_influence", DEFAULT_INFLUENCE))
+    variations = int(settings.get("variations", 1))
+    seed = int(settings.get("seed", 0))
+    if message := problem(prompt, seconds, influence, variations):
+        raise bad_input(message)
+    return seconds, influence, seed, variations
+
+
+class SfxActivities:
+    def __init__(self, engine: SfxEngine, spool_dir: Path, local_queue: str) -> None:
+        self.engine, self.spool_dir, self.local_queue = engine, spool_dir, local_queue
+        spool_dir.mkdir(parents=True, exist_ok=True)
+
+    @activity.defn(name="generate_sound_effect")
+    async def generate_sound_effect(self, req: GenerateRequest) -> InferenceResult:
+        seconds, influence, seed, variations = sfx_settings(req.text, req.settings)
+        await report_progress(0, variations)
+        job = asyncio.ensure_future(
+            asyncio.to_thread(self.engine.generate, req.text, seconds, influence, seed, variations)
+        )
+        while not (await asyncio.wait({job}, timeout=HEARTBEAT_SECONDS))[0]:
+            activity.heartbeat()
+        try:
+            result = job.result()
+        except UnmatchedPrompt as exc:
+            raise bad_input(str(exc)) from exc
+        artifacts: list[Artifact] = []
+        for i, samples in enumerate(result.variations, start=1):
+            name = req.clip_id if i == 1 else f"{req.clip_id}-{i}"
+            artifacts += await spool_audio(self.spool_dir, "sfx", name, samples, result.sample_rate)
+            await report_progress(i, variations)
+        return InferenceResult(self.local_queue, artifacts, seconds)
