@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     vc_max_upload_bytes: int = 50 * 1024 * 1024
     vc_profile_cache: Path | None = None
 
+    # Sound effects: the procedural engine, or a diffusers text-to-audio pipeline saved locally
+    sfx_engine: Literal["procedural", "diffusers"] = "procedural"
+    sfx_model_dir: Path | None = None  # for diffusers: a save_pretrained() directory
+    sfx_device: Literal["auto", "cpu", "cuda"] = "auto"
+    sfx_steps: int = 50  # diffusion steps
+
     @property
     def vc_profiles_dir(self) -> Path:
         return self.vc_profile_cache or self.var_dir / "vc_profiles"

@@ -96,3 +96,39 @@ async def test_voice_changer_upload_in_chromium(stack: Stack, tmp_path) -> None:
         )
         assert duration > 1.0
         await browser.close()
+
+
+async def test_sound_effect_variations_play_in_chromium(stack: Stack) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = await browser.new_page()
+        await page.goto(f"{stack.site_url}/signup")
+        await page.fill("input[name=email]", f"sfx-{uuid.uuid4().hex[:8]}@example.com")
+        await page.fill("input[name=password]", "browser-pass-1")
+        await page.click("button[type=submit]")
+        await page.click("nav >> text=Sound effects")
+        await expect(page).to_have_url(f"{stack.site_url}/sound-effects")
+
+        await page.fill("#prompt", "a crackling campfire with crickets")
+        await page.locator("#duration").fill("3")
+        await expect(page.locator("#duration-value")).to_have_text("3 s")
+        await page.select_option("#variations", "2")
+        await page.fill("#seed", "77")
+        await page.click("button:has-text('Generate')")
+
+        card = page.locator("article.clip").first
+        await expect(card).to_have_attribute("data-stage", "done", timeout=90_000)
+        await expect(card).to_contain_text("seed 77")
+        players = card.locator("audio")
+        await expect(players).to_have_count(2)
+        for i in range(2):
+            duration = await players.nth(i).evaluate(
+                """a => new Promise((ok, fail) => {
+                    a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
+                    a.addEventListener('error', () => fail('audio error ' + (a.error && a.error.code)), {once: true});
+                    a.preload = 'auto'; a.load();
+                })"""
+            )
+            assert abs(duration - 3.0) < 0.1
+        await expect(page.locator("#balance")).to_have_text("9,900 credits")
+        await browser.close()

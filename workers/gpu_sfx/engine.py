@@ -171,5 +171,22 @@ def get_engine() -> SfxEngine:
     global _engine
     with _engine_lock:
         if _engine is None:
-            _engine = ProceduralEngine()
+            from studio.settings import get_settings
+
+            settings = get_settings()
+            if settings.sfx_engine == "diffusers":
+                from workers.gpu_sfx.diffusion import DiffusersEngine
+
+                if settings.sfx_model_dir is None:
+                    raise RuntimeError("STUDIO_SFX_ENGINE=diffusers needs STUDIO_SFX_MODEL_DIR (a saved pipeline)")
+                device = settings.sfx_device if settings.sfx_device != "auto" else _auto_device()
+                _engine = DiffusersEngine(settings.sfx_model_dir, device, settings.sfx_steps)
+            else:
+                _engine = ProceduralEngine()
         return _engine
+
+
+def _auto_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
