@@ -15,7 +15,7 @@ from temporalio.service import RPCError
 
 from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, TemporalClient
 from api.errors import UserError
-from api.templating import render
+from api.templating import is_htmx, render
 from studio.clips import delete_clip
 from studio.models import Clip, ClipKind, ClipStatus, User
 from studio.storage import LocalStore, content_type_for, get_store
@@ -45,6 +45,14 @@ class ClipView:
             return "Sound effect"
         voice = VOICES.get(self.clip.voice)
         return voice.label if voice else self.clip.voice
+
+
+def queued_card(request: Request, clip: Clip) -> Response:
+    """What a generation form gets back: the new clip's live card (HTMX), or the history page."""
+    if not is_htmx(request):
+        return RedirectResponse("/history", status_code=303)
+    return render(request, "partials/clip_card.html", clip=ClipView(clip, "queued", 0.0, ""), status_code=202,
+                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip
 
 
 QUERY_TIMEOUT_SECONDS = 1.0  # a query needs a live orchestration worker; don't hold the page for it

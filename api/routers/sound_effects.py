@@ -3,13 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
 from api.errors import UserError
 from api.generation import start_sound_effect
-from api.routers.clips import ClipView
-from api.templating import is_htmx, render
+from api.routers.clips import queued_card
+from api.templating import render
 from studio.settings import get_settings
 from workers.gpu_sfx import request as sfx
 
@@ -45,7 +44,4 @@ async def generate(
     seed: Annotated[str, Form(max_length=20)] = "",
 ):  # noqa: ANN201
     clip = await start_sound_effect(db, client, user, prompt, duration, influence, variations, parse_seed(seed))
-    if not is_htmx(request):
-        return RedirectResponse("/history", status_code=303)
-    return render(request, "partials/clip_card.html", clip=ClipView(clip, "queued", 0.0, ""), status_code=202,
-                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip
+    return queued_card(request, clip)

@@ -7,8 +7,8 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
 from api.generation import start_tts
-from api.routers.clips import ClipView
-from api.templating import is_htmx, render
+from api.routers.clips import queued_card
+from api.templating import render
 from studio.settings import get_settings
 from studio.voices import DEFAULT_VOICE, MAX_SPEED, MIN_SPEED, VOICES
 
@@ -41,12 +41,8 @@ async def generate(
     speed: Annotated[float, Form()] = 1.0,
 ):  # noqa: ANN201
     clip = await start_tts(db, client, user, text, voice, speed)
-    if not is_htmx(request):
-        return RedirectResponse("/history", status_code=303)
     db.refresh(user)
-    view = ClipView(clip, "queued", 0.0, "")  # just started: nothing to ask the workflow yet
-    return render(request, "partials/clip_card.html", clip=view, status_code=202,
-                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip
+    return queued_card(request, clip)
 
 
 @router.get("/balance")

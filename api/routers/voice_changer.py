@@ -3,12 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
 from api.generation import start_voice_conversion
-from api.routers.clips import ClipView
-from api.templating import is_htmx, render
+from api.routers.clips import queued_card
+from api.templating import render
 from studio.settings import get_settings
 from studio.voices import DEFAULT_VOICE, VOICES
 
@@ -47,7 +46,4 @@ async def convert(
     clip = await start_voice_conversion(
         db, client, user, data, audio.filename or "recording", voice, pitch, parse_formant(formant)
     )
-    if not is_htmx(request):
-        return RedirectResponse("/history", status_code=303)
-    return render(request, "partials/clip_card.html", clip=ClipView(clip, "queued", 0.0, ""), status_code=202,
-                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip
+    return queued_card(request, clip)

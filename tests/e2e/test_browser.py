@@ -4,7 +4,7 @@ import re
 import uuid
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import Locator, Page, async_playwright, expect
 
 from tests.e2e.conftest import Stack
 
@@ -15,6 +15,24 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required",
 ]  # fmt: skip
+
+
+async def sign_up_in(page: Page, site_url: str, prefix: str) -> None:
+    await page.goto(f"{site_url}/signup")
+    await page.fill("input[name=email]", f"{prefix}-{uuid.uuid4().hex[:8]}@example.com")
+    await page.fill("input[name=password]", "browser-pass-1")
+    await page.click("button[type=submit]")
+
+
+async def loaded_duration(audio: Locator) -> float:
+    """Make the browser fetch and decode an <audio> element's metadata; its duration in seconds."""
+    return await audio.evaluate(
+        """a => new Promise((ok, fail) => {
+            a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
+            a.addEventListener('error', () => fail('audio error ' + (a.error && a.error.code)), {once: true});
+            a.preload = 'auto'; a.load();
+        })"""
+    )
 
 
 async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
@@ -39,13 +57,7 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
         audio = card.locator("audio")
         clip_id = (await card.get_attribute("id")).removeprefix("clip-")
         await expect(audio).to_have_attribute("src", f"/clips/{clip_id}/audio")
-        duration = await audio.evaluate(
-            """a => new Promise((ok, fail) => {
-                a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
-                a.addEventListener('error', () => fail('audio error ' + (a.error && a.error.code)), {once: true});
-                a.preload = 'auto'; a.load();
-            })"""
-        )
+        duration = await loaded_duration(audio)
         assert 1.0 < duration < 10.0
         await expect(page.locator("#balance")).to_have_text("9,950 credits")
 
@@ -74,10 +86,7 @@ async def test_voice_changer_upload_in_chromium(stack: Stack, tmp_path) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = await browser.new_page()
-        await page.goto(f"{stack.site_url}/signup")
-        await page.fill("input[name=email]", f"vc-{uuid.uuid4().hex[:8]}@example.com")
-        await page.fill("input[name=password]", "browser-pass-1")
-        await page.click("button[type=submit]")
+        await sign_up_in(page, stack.site_url, "vc")
         await page.goto(f"{stack.site_url}/voice-changer")
         await page.set_input_files("#audio", str(recording))
         await expect(page.locator("#drop-text")).to_contain_text("my recording.wav")
@@ -87,14 +96,7 @@ async def test_voice_changer_upload_in_chromium(stack: Stack, tmp_path) -> None:
         card = page.locator("article.clip").first
         await expect(card).to_have_attribute("data-stage", "done", timeout=120_000)
         await expect(card).to_contain_text("my recording.wav")
-        duration = await card.locator("audio").evaluate(
-            """a => new Promise((ok, fail) => {
-                a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
-                a.addEventListener('error', () => fail('audio error'), {once: true});
-                a.preload = 'auto'; a.load();
-            })"""
-        )
-        assert duration > 1.0
+        assert await loaded_duration(card.locator("audio")) > 1.0
         await browser.close()
 
 
@@ -102,10 +104,7 @@ async def test_sound_effect_variations_play_in_chromium(stack: Stack) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = await browser.new_page()
-        await page.goto(f"{stack.site_url}/signup")
-        await page.fill("input[name=email]", f"sfx-{uuid.uuid4().hex[:8]}@example.com")
-        await page.fill("input[name=password]", "browser-pass-1")
-        await page.click("button[type=submit]")
+        await sign_up_in(page, stack.site_url, "sfx")
         await page.click("nav >> text=Sound effects")
         await expect(page).to_have_url(f"{stack.site_url}/sound-effects")
 
@@ -122,13 +121,6 @@ async def test_sound_effect_variations_play_in_chromium(stack: Stack) -> None:
         players = card.locator("audio")
         await expect(players).to_have_count(2)
         for i in range(2):
-            duration = await players.nth(i).evaluate(
-                """a => new Promise((ok, fail) => {
-                    a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
-                    a.addEventListener('error', () => fail('audio error ' + (a.error && a.error.code)), {once: true});
-                    a.preload = 'auto'; a.load();
-                })"""
-            )
-            assert abs(duration - 3.0) < 0.1
+            assert abs(await loaded_duration(players.nth(i)) - 3.0) < 0.1
         await expect(page.locator("#balance")).to_have_text("9,900 credits")
         await browser.close()

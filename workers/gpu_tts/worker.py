@@ -7,12 +7,11 @@ Needs only the Temporal address and the object store, so it can run on its own m
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.upload import UploadActivities
+from activities.upload import inference_workers
 from studio.settings import get_settings
 from studio.storage import get_store
 from temporal import queues
@@ -37,19 +36,10 @@ def build_workers(
     """The shared inference queue, plus this process's own queue for uploads."""
     spool = get_settings().spool_dir
     local_queue = queues.worker_local_queue(task_queue)
-    store = get_store()
-    tts = TtsActivities(engine, spool, local_queue, store)
-    upload = UploadActivities(store, spool)
-    return [
-        Worker(
-            client,
-            task_queue=task_queue,
-            activities=[tts.synthesize_speech],
-            max_concurrent_activities=concurrent_syntheses(engine),
-            graceful_shutdown_timeout=timedelta(seconds=10),  # let a synthesis in flight finish on Ctrl-C
-        ),  # fmt: skip
-        Worker(client, task_queue=local_queue, activities=[upload.upload_audio], activity_executor=executor),
-    ]
+    tts = TtsActivities(engine, spool, local_queue, get_store())
+    return inference_workers(
+        client, task_queue, local_queue, tts.synthesize_speech, spool, executor, concurrent_syntheses(engine)
+    )
 
 
 async def main() -> None:

@@ -6,12 +6,11 @@ Needs only the Temporal address and the object store. ``python -m workers.gpu_vc
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.upload import UploadActivities
+from activities.upload import inference_workers
 from studio.settings import get_settings
 from studio.storage import get_store
 from temporal import queues
@@ -26,23 +25,8 @@ def build_workers(
 ) -> list[Worker]:
     spool = get_settings().spool_dir / "vc"
     local_queue = queues.worker_local_queue(task_queue)
-    store = get_store()
-    vc = VcActivities(converter, store, spool, local_queue)
-    return [
-        Worker(
-            client,
-            task_queue=task_queue,
-            activities=[vc.convert_voice],
-            max_concurrent_activities=2,
-            graceful_shutdown_timeout=timedelta(seconds=10),
-        ),  # fmt: skip
-        Worker(
-            client,
-            task_queue=local_queue,
-            activities=[UploadActivities(store, spool).upload_audio],
-            activity_executor=executor,
-        ),  # fmt: skip
-    ]
+    vc = VcActivities(converter, get_store(), spool, local_queue)
+    return inference_workers(client, task_queue, local_queue, vc.convert_voice, spool, executor)
 
 
 async def main() -> None:
