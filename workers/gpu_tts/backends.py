@@ -68,7 +68,12 @@ class TorchBackend:
         self.compiled = compile and device == "cuda"
         if self.compiled:  # fuse the elementwise norm/activation passes into GPU kernels
             fused.compile()
-            self.warm_up()
+            try:
+                self.warm_up()
+            except Exception:  # e.g. no working Triton/compiler here: eager is slower but correct
+                log.exception("torch.compile failed; running Kokoro eagerly")
+                fused.eager()
+                self.compiled = False
         log.info("Kokoro (PyTorch) on %s, %s%s", device, precision, ", compiled" if self.compiled else "")
 
     def warm_up(self) -> None:

@@ -96,6 +96,11 @@ class _Fused:
     adain_snake = staticmethod(_adain_snake)
 
     @classmethod
+    def eager(cls) -> None:
+        cls.adain_leaky = staticmethod(_adain_leaky)
+        cls.adain_snake = staticmethod(_adain_snake)
+
+    @classmethod
     def compile(cls) -> None:
         import torch._dynamo
 
