@@ -140,10 +140,11 @@ def sync() -> None:
 
 
 def run_load(
-    backend, utts: list[Utterance], clients: int, max_batch: int, window_s: float, seconds: float, spread: float
-) -> dict:
+    backend, utts: list[Utterance], clients: int, max_batch: int, window_s: float, seconds: float, spread: float,
+    threads: int = 1,
+) -> dict:  # fmt: skip
     """Closed loop: ``clients`` threads each submit one-sentence requests back to back."""
-    batcher = Batcher(backend.infer, lambda u: len(u.ids), max_batch, window_s, spread)
+    batcher = Batcher(backend.infer, lambda u: len(u.ids), max_batch, window_s, spread, threads=threads)
     batcher.run(utts[:1])
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
@@ -175,6 +176,7 @@ def run_load(
     return {
         "clients": clients,
         "batched": max_batch > 1,
+        "threads": threads,
         "throughput": audio_seconds[0] / wall,
         "requests_per_s": len(lat) / wall,
         "p50_ms": lat[len(lat) // 2] * 1000,
@@ -185,8 +187,9 @@ def run_load(
 
 
 def bench_load(
-    backends: dict, utts: list[Utterance], levels: list[int], seconds: float, window_s: float, spread: float
-) -> list:
+    backends: dict, utts: list[Utterance], levels: list[int], seconds: float, window_s: float, spread: float,
+    thread_counts: tuple[int, ...] = (1,),
+) -> list:  # fmt: skip
     print("\n## Concurrent one-sentence requests (closed loop)\n")
     print(
         "| engine | clients | batching | audio s per wall s | requests/s "
@@ -196,14 +199,14 @@ def bench_load(
     rows = []
     for label, backend in backends.items():
         for clients in levels:
-            for batched in (False, True):
-                if clients == 1 and batched:
-                    continue  # nothing to batch with
-                r = run_load(backend, utts, clients, clients if batched else 1, window_s, seconds, spread)
+            modes = [(False, 1)] + ([] if clients == 1 else [(True, t) for t in thread_counts])
+            for batched, threads in modes:
+                r = run_load(backend, utts, clients, clients if batched else 1, window_s, seconds, spread, threads)
                 r["engine"] = label
                 rows.append(r)
+                mode = ("yes" if threads == 1 else f"yes, {threads} threads") if batched else "no"
                 print(
-                    f"| {label} | {clients} | {'yes' if batched else 'no'} | {r['throughput']:.0f} "
+                    f"| {label} | {clients} | {mode} | {r['throughput']:.0f} "
                     f"| {r['requests_per_s']:.1f} | "
                     f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['mean_batch']:.1f} | {r['gpu_gib']:.2f} |",
                     flush=True,
@@ -243,6 +246,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--spread", type=float, default=3.0, help="bucket: longest/shortest utterance")
     parser.add_argument("--profile-batch", type=int, default=32)
+    parser.add_argument("--threads", default="1", help="batching threads to compare, e.g. 1,2")
     parser.add_argument("--no-compile", action="store_true", help="eager only (no torch.compile on CUDA)")
     args = parser.parse_args()
 
@@ -277,7 +281,10 @@ def main() -> None:
         chosen = args.load_precision or precisions[0]
         load_backends = {k: v for k, v in torch_backends.items() if k.endswith(tuple(chosen.split("+")))}
         levels = [int(x) for x in args.levels.split(",")]
-        results["load"] = bench_load(load_backends, utts, levels, args.seconds, args.window_ms / 1000, args.spread)
+        threads = tuple(int(t) for t in args.threads.split(","))
+        results["load"] = bench_load(
+            load_backends, utts, levels, args.seconds, args.window_ms / 1000, args.spread, threads
+        )
     if "profile" in parts:
         for backend in torch_backends.values():
             profile(backend, utts, args.profile_batch)

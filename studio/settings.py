@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     tts_compile: bool = True  # torch on CUDA: fuse norm/activation passes with torch.compile
     tts_max_batch: int = 64  # utterances per forward pass (torch engine)
     tts_batch_window_ms: float = 5  # under load, wait this long for more utterances to batch
+    tts_infer_threads: int = 1  # batching loops sharing the GPU (each its own CUDA stream)
     tts_max_concurrent: int = 0  # synthesize activities at once; 0: 64 when batching, else 2
     tts_threads: int = 0  # 0: let the runtime decide
     tts_spool_dir: Path | None = None  # worker-local audio awaiting upload

@@ -77,3 +77,27 @@ def test_cancelled_work_is_not_computed() -> None:
     assert first.result(timeout=5) == 2
     assert batcher.run([5]) == [10]
     assert [2] not in model.batches
+
+
+def test_several_batching_threads_share_the_queue() -> None:
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def model(items: list[int]) -> list[int]:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return [i + 1 for i in items]
+
+    batcher = Batcher(model, size_of=lambda i: 1, max_batch=2, window_s=0.0, threads=2)
+    results: dict[int, list[int]] = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, batcher.run([n]))) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {n: [n + 1] for n in range(12)}
+    assert peak[0] == 2  # two batches were in the model at once
+    assert batcher.stats.items == 12

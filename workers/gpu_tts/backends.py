@@ -8,6 +8,7 @@ Both take phoneme ids with their boundary tokens and return float32 samples at 2
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,7 @@ class TorchBackend:
         if threads:
             torch.set_num_threads(threads)
         self.device = device
+        self._local = threading.local()
         self.half = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         self.model = load_model(weights, device)
         self.compiled = compile and device == "cuda"
@@ -85,7 +87,15 @@ class TorchBackend:
             self.infer(rows)
 
     def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
-        return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]
+        if self.device != "cuda":
+            return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]
+        import torch
+
+        stream = getattr(self._local, "stream", None)
+        if stream is None:  # one CUDA stream per calling thread, so batches from two threads overlap
+            stream = self._local.stream = torch.cuda.Stream()
+        with torch.cuda.stream(stream):
+            return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]
 
 
 def cuda_available() -> bool:

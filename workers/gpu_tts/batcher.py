@@ -4,7 +4,8 @@ Callers (synthesize activities, in their own threads or coroutines) submit utter
 futures. One inference thread takes everything waiting, waits up to ``window`` for more (up to
 ``max_batch``), sorts by length and cuts the lot into buckets of similar length so padding stays
 cheap, then runs each bucket as one batch. With nothing else waiting a request runs at once: the
-window only applies while others are queued, so a lone request pays no batching delay.
+window only applies while others are queued, so a lone request pays no batching delay. With
+``threads`` > 1 several such loops share the queue (on a GPU each gets its own CUDA stream).
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ class Batcher(Generic[Item, Result]):
         max_batch: int = 32,
         window_s: float = 0.005,
         max_spread: float = 3.0,
+        threads: int = 1,
     ) -> None:
         self._infer, self._size_of = infer, size_of
         self.max_batch, self.window_s, self.max_spread = max(1, max_batch), window_s, max_spread
         self._queue: queue.SimpleQueue[tuple[Item, Future]] = queue.SimpleQueue()
         self.stats = BatchStats()
-        self._thread = threading.Thread(target=self._loop, name="tts-batcher", daemon=True)
-        self._thread.start()
+        self._stats_lock = threading.Lock()
+        # More than one thread lets one batch be prepared and launched while another computes.
+        for i in range(max(1, threads)):
+            threading.Thread(target=self._loop, name=f"tts-batcher-{i}", daemon=True).start()
 
     def submit(self, items: Sequence[Item]) -> list[Future]:
         """Queue utterances; each future resolves to that utterance's own result."""
@@ -103,7 +107,8 @@ class Batcher(Generic[Item, Result]):
                     for _, f in live:
                         f.set_exception(exc)
                     continue
-                self.stats.batches += 1
-                self.stats.items += len(live)
+                with self._stats_lock:
+                    self.stats.batches += 1
+                    self.stats.items += len(live)
                 for (_, f), result in zip(live, results, strict=True):
                     f.set_result(result)

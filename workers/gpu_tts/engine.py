@@ -50,7 +50,10 @@ class KokoroEngine:
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, backend: OnnxBackend | TorchBackend, voices_path, max_batch: int = 1, window_s: float = 0.0):
+    def __init__(
+        self, backend: OnnxBackend | TorchBackend, voices_path, max_batch: int = 1, window_s: float = 0.0,
+        threads: int = 1,
+    ) -> None:  # fmt: skip
         from kokoro_onnx.tokenizer import Tokenizer
 
         self.backend = backend
@@ -58,7 +61,10 @@ class KokoroEngine:
         self._tokenizer = Tokenizer(vocab=vocabulary())
         self._phonemize_lock = threading.Lock()  # espeak is a process-global C library
         batch = max_batch if backend.batched else 1
-        self.batcher: Batcher[Utterance, np.ndarray] = Batcher(backend.infer, lambda u: len(u.ids), batch, window_s)
+        threads = threads if backend.batched else 1
+        self.batcher: Batcher[Utterance, np.ndarray] = Batcher(
+            backend.infer, lambda u: len(u.ids), batch, window_s, threads=threads
+        )
         log.info("Kokoro engine: %s on %s, batches up to %d", backend.name, backend.device, batch)
 
     @property
@@ -151,5 +157,7 @@ def get_engine() -> KokoroEngine:
                 backend = TorchBackend(weights, device, cfg.tts_precision, cfg.tts_threads, cfg.tts_compile)
             else:
                 backend = OnnxBackend(model, threads=cfg.tts_threads)
-            _engine = KokoroEngine(backend, voices, cfg.tts_max_batch, cfg.tts_batch_window_ms / 1000)
+            _engine = KokoroEngine(
+                backend, voices, cfg.tts_max_batch, cfg.tts_batch_window_ms / 1000, cfg.tts_infer_threads
+            )
         return _engine
