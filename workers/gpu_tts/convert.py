@@ -138,13 +138,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--onnx", type=Path, help="the int8 export (default: the setup's model)")
     parser.add_argument("--out", type=Path, help=f"where to write the state dict (default: next to it, {WEIGHTS_FILE})")
+    parser.add_argument("--force", action="store_true", help="convert even if the state dict is up to date")
     args = parser.parse_args()
     if args.onnx is None:
         from workers.gpu_tts.assets import ensure_assets
 
         args.onnx = ensure_assets()[0]
     onnx_path = args.onnx
-    convert(onnx_path, args.out or onnx_path.parent / WEIGHTS_FILE)
+    out = args.out or onnx_path.parent / WEIGHTS_FILE
+    if not args.force and out.exists() and out.stat().st_mtime >= onnx_path.stat().st_mtime:
+        log.info("%s is up to date", out)
+        return
+    convert(onnx_path, out)
 
 
 if __name__ == "__main__":
