@@ -156,6 +156,6 @@ async def start_sound_effect(
     cost = _admit(db, user, units=variations)
     settings = {
         "duration_seconds": seconds, "prompt_influence": influence, "variations": variations,
-        "seed": seed if seed is not None else uuid.uuid4().int % 2**32, "seed_given": seed is not None,
+        "seed": seed if seed is not None else uuid.uuid4().int % 2**32,
     }  # fmt: skip
     return await _launch(db, client, _new_clip(user, ClipKind.SOUND_EFFECT, prompt, "", cost, settings))

@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from studio.models import Clip
-from studio.storage import ObjectStore
+from studio.storage import ObjectStore, variation_stem
 
 
 def delete_clip(session: Session, clip: Clip, store: ObjectStore) -> None:
@@ -12,8 +12,7 @@ def delete_clip(session: Session, clip: Clip, store: ObjectStore) -> None:
     if clip.object_key:
         stem = clip.object_key.rsplit(".", 1)[0]
         for v in range(1, clip.settings.get("variations", 1) + 1):  # sound effects keep several
-            suffix = f"-{v}" if v > 1 else ""
-            keys += [f"{stem}{suffix}.wav", f"{stem}{suffix}.mp3"]
+            keys += [f"{variation_stem(stem, v)}{ext}" for ext in (".wav", ".mp3")]
     if source_key := clip.settings.get("source_key"):
         keys.append(source_key)  # a voice-changer upload
     for key in keys:

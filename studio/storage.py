@@ -21,6 +21,17 @@ def content_type_for(key: str) -> str:
     return CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
 
 
+def variation_stem(stem: str, index: int) -> str:
+    """A sound effect's variation ``index`` (1-based) is stored as ``<stem>``, ``<stem>-2``, ..."""
+    return stem if index == 1 else f"{stem}-{index}"
+
+
+def variation_key(first_key: str, index: int) -> str:
+    """Object key of variation ``index`` given the clip's main key: x.wav, x-2.wav, ..."""
+    stem, dot, ext = first_key.rpartition(".")
+    return f"{variation_stem(stem, index)}{dot}{ext}"
+
+
 def stream_part_key(clip_id: str, index: int) -> str:
     """Where a streamed request's i-th chunk lands, so the API can send it before the rest is done."""
     return f"tts/{clip_id}/part-{index:04d}.wav"

@@ -18,9 +18,8 @@ from api.errors import UserError
 from api.templating import is_htmx, render
 from studio.clips import delete_clip
 from studio.models import Clip, ClipKind, ClipStatus, User
-from studio.storage import LocalStore, content_type_for, get_store
+from studio.storage import LocalStore, content_type_for, get_store, variation_key, variation_stem
 from studio.voices import VOICES
-from workers.gpu_sfx.request import variation_key
 from workflows.types import GenerationStatus
 
 log = logging.getLogger(__name__)
@@ -178,8 +177,7 @@ def clip_audio(
     if v > clip.settings.get("variations", 1):
         raise UserError(f"This clip has no variation {v}.", 404)
     key = variation_key(clip.object_key.rsplit(".", 1)[0] + FORMATS[format], v)
-    suffix = f"-{v}" if v > 1 else ""
-    name = f"studio-{clip.id.hex[:8]}{suffix}{FORMATS[format]}" if download else None
+    name = f"{variation_stem(f'studio-{clip.id.hex[:8]}', v)}{FORMATS[format]}" if download else None
     return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
 
 

@@ -66,3 +66,25 @@ def test_s3_refuses_expired_and_tampered_links(s3_store: S3Store, tmp_path: Path
     time.sleep(5.5)
     expired = httpx.get(short)
     assert expired.status_code == 403 and "expired" in expired.text.lower()
+
+
+def test_deleting_a_sound_effect_removes_every_variation(tmp_path: Path) -> None:
+    from studio.clips import delete_clip
+    from studio.models import Clip, ClipKind
+    from studio.storage import variation_key
+
+    store = LocalStore(tmp_path / "objects", secret="s3cret")
+    keys = [variation_key(f"sfx/c.{ext}", v) for v in (1, 2, 3) for ext in ("wav", "mp3")]
+    assert keys[:4] == ["sfx/c.wav", "sfx/c.mp3", "sfx/c-2.wav", "sfx/c-2.mp3"]
+    for key in [*keys, "sfx/other.wav"]:
+        store.put_bytes(key, b"RIFF")
+    clip = Clip(kind=ClipKind.SOUND_EFFECT, object_key="sfx/c.wav", settings={"variations": 3})
+    deleted = []
+
+    class Session:  # records the row deletion; the objects are what this test is about
+        def delete(self, row: Clip) -> None:
+            deleted.append(row)
+
+    delete_clip(Session(), clip, store)
+    assert deleted == [clip]
+    assert not any(store.exists(k) for k in keys) and store.exists("sfx/other.wav")

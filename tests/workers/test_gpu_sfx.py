@@ -11,11 +11,11 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from bench.sfx_prompts import HELD_OUT, LABELLED
+from studio.storage import variation_key
 from workers.gpu_sfx.activities import sfx_settings
 from workers.gpu_sfx.dsp import RATE
 from workers.gpu_sfx.engine import PEAK_CEILING, ProceduralEngine, UnmatchedPrompt
 from workers.gpu_sfx.prompt import clauses, keyword_source, parse
-from workers.gpu_sfx.request import variation_key
 
 
 @pytest.fixture(scope="module")

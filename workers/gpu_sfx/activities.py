@@ -1,8 +1,9 @@
 """The inference step for sound effects: prompt -> N variations, spooled here as WAV + MP3 each.
 
-Variation 1 is ``sfx/<clip>.wav``, variation k is ``sfx/<clip>-k.wav`` (the site derives the
-others' keys from the first). A prompt the engine cannot honour, or settings out of range, is a
-non-retryable ``BadInput``: the workflow refunds and the user sees the message.
+Variation k is stored under ``studio.storage.variation_stem`` (``sfx/<clip>.wav``,
+``sfx/<clip>-2.wav``, ...), so the site derives the others' keys from the first. A prompt the
+engine cannot honour, or settings out of range, is a non-retryable ``BadInput``: the workflow
+refunds and the user sees the message.
 """
 
 import asyncio
@@ -11,6 +12,7 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.inference import bad_input, report_progress, spool_audio
+from studio.storage import variation_stem
 from workers.gpu_sfx.engine import SfxEngine, UnmatchedPrompt
 from workers.gpu_sfx.request import DEFAULT_INFLUENCE, DEFAULT_SECONDS, problem
 from workflows.types import Artifact, GenerateRequest, InferenceResult
@@ -49,7 +51,7 @@ class SfxActivities:
             raise bad_input(str(exc)) from exc
         artifacts: list[Artifact] = []
         for i, samples in enumerate(result.variations, start=1):
-            name = req.clip_id if i == 1 else f"{req.clip_id}-{i}"
+            name = variation_stem(req.clip_id, i)
             artifacts += await spool_audio(self.spool_dir, "sfx", name, samples, result.sample_rate)
             await report_progress(i, variations)
         return InferenceResult(self.local_queue, artifacts, seconds)

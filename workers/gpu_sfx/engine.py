@@ -40,6 +40,8 @@ class SfxResult:
 class SfxEngine(Protocol):
     name: str
 
+    def understand(self, prompt: str) -> Plan: ...
+
     def generate(self, prompt: str, seconds: float, influence: float, seed: int, variations: int) -> SfxResult: ...
 
 
@@ -47,7 +49,6 @@ class ProceduralEngine:
     name = "procedural"
 
     def __init__(self) -> None:
-        self._encoder = None
         self._descriptions: list[tuple[str, str]] = [(s.name, d) for s in CATALOGUE for d in [*s.descriptions, s.name]]
         self._description_vectors = None
         self._lock = threading.Lock()

@@ -21,11 +21,3 @@ def problem(prompt: str, seconds: float, influence: float, variations: int) -> s
     if not (1 <= variations <= MAX_VARIATIONS):
         return f"Variations must be between 1 and {MAX_VARIATIONS}."
     return None
-
-
-def variation_key(first_key: str, index: int) -> str:
-    """Object key of variation ``index`` (1-based) given the clip's main key: x.wav, x-2.wav, ..."""
-    if index == 1:
-        return first_key
-    stem, dot, ext = first_key.rpartition(".")
-    return f"{stem}-{index}{dot}{ext}"
