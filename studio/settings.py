@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     vc_max_seconds: float = 300  # 5 minutes
     vc_max_upload_bytes: int = 50 * 1024 * 1024
     vc_profile_cache: Path | None = None
+    vc_device: Literal["auto", "cpu", "cuda"] = "auto"  # mapping + resynthesis (analysis is CPU)
 
     # Sound effects: the procedural engine, or a diffusers text-to-audio pipeline saved locally
     sfx_engine: Literal["procedural", "diffusers"] = "procedural"

@@ -7,12 +7,12 @@ the smallest gain and a WER a sentence can still be understood at.
 
 import numpy as np
 import pytest
+import torch
 
 from tests.speech import median_pitch, transcribe, word_error_rate
 from workers.gpu_tts.engine import get_engine
-from workers.gpu_vc import speaker
+from workers.gpu_vc import features, speaker, vocoder, world
 from workers.gpu_vc.engine import RATE, get_converter
-from workers.gpu_vc.world import warp_frequencies
 
 SENTENCE = "A quiet morning walk along the river helps me think clearly about the day ahead."
 
@@ -52,10 +52,31 @@ def test_converting_silence_is_refused() -> None:
 
 
 def test_frequency_warp_moves_a_peak() -> None:
-    sp = np.zeros((1, 100))
+    sp = torch.zeros((1, 100))
     sp[0, 40] = 1.0
-    assert int(np.argmax(warp_frequencies(sp, 1.25))) == 50
-    assert warp_frequencies(sp, 1.0) is sp
+    warped = features.warp(sp, torch.tensor([1.25, 1.0]))
+    assert warped.shape == (2, 1, 100)
+    assert int(warped[0, 0].argmax()) == 50
+    assert torch.equal(warped[1], sp)
+
+
+def test_mel_cepstrum_keeps_the_envelope_shape(source: np.ndarray) -> None:
+    sp = torch.from_numpy(world.analyse(source, RATE).sp.astype(np.float32))
+    coded = features.code(sp, RATE)
+    assert coded.shape == (len(sp), features.MCEP_DIM)
+    error_db = 10 * (torch.log10(features.decode(coded, RATE, sp.shape[1])) - torch.log10(sp))
+    assert float(error_db.abs().median()) < 3.0  # a smoothed envelope, not a different one
+
+
+def test_resynthesis_without_conversion_sounds_like_the_source(source: np.ndarray) -> None:
+    a = world.analyse(source, RATE)
+    tensors = [torch.from_numpy(np.asarray(x, np.float32)) for x in (a.f0, a.sp, a.ap)]
+    audio = vocoder.synthesize(*tensors, RATE, world.FRAME_MS).numpy()
+    assert abs(len(audio) - len(source)) < 0.01 * RATE
+    assert 0.7 < np.sqrt(np.mean(audio**2)) / np.sqrt(np.mean(source**2)) < 1.4
+    assert speaker.similarity(speaker.embed(audio, RATE), speaker.embed(source, RATE)) > 0.9
+    assert word_error_rate(SENTENCE, transcribe(audio, RATE)) <= 0.2
+    assert abs(median_pitch(audio, RATE) / median_pitch(source, RATE) - 1) < 0.05
 
 
 def test_speaker_embeddings_tell_voices_apart() -> None:

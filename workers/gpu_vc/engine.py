@@ -1,25 +1,31 @@
-"""Voice conversion by WORLD analysis, statistical mapping and resynthesis.
+"""Voice conversion by WORLD analysis, statistical mapping and resynthesis, in PyTorch.
 
-1. Analyse the source: F0, spectral envelope, aperiodicity.
+1. Analyse the source: F0, spectral envelope, aperiodicity (``world``, CPU).
 2. F0: map log-F0 onto the target's mean and spread (plus the user's pitch shift).
-3. Envelope: warp frequencies (formant shift), then map each cepstral coefficient onto the
-   target's statistics, separately for voiced and unvoiced frames; frame energy stays the source's.
-4. The warp is chosen by trying several on an excerpt and keeping the one whose speaker
-   embedding is closest to the target's, with a small penalty for strong warps (they cost
-   intelligibility).
-5. Resynthesize with the source's aperiodicity and timing, so words and rhythm are kept.
+3. Envelope: warp frequencies (formant shift), then map each mel-cepstral coefficient onto
+   the target's statistics, separately for voiced and unvoiced frames; frame level stays the
+   source's (``features``).
+4. The warp is chosen by rendering an excerpt with every candidate (one batch) and keeping the
+   one whose speaker embedding is closest to the target's, with a small penalty for strong
+   warps (they cost intelligibility).
+5. Resynthesize with the source's aperiodicity and timing, so words and rhythm are kept
+   (``vocoder``).
 
-The engine is pluggable: anything with ``convert(samples, rate, voice, pitch, formant)`` that
+Steps 2-5 are tensor work on the converter's device (CUDA when present). The engine is
+pluggable: anything with ``convert(samples, rate, voice, pitch, formant, progress)`` that
 returns a ``Conversion`` can replace it (e.g. a neural model when weights are available).
 """
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from workers.gpu_vc import profiles, speaker, world
+from studio.settings import get_settings
+from workers.gpu_vc import features, profiles, speaker, vocoder, world
 
 RATE = 24_000
 WARP_CANDIDATES = (0.88, 0.94, 1.0, 1.06, 1.12, 1.18)
@@ -38,36 +44,61 @@ class Conversion:
     similarity_after: float
 
 
-def _map(a: world.Analysis, target: world.VoiceStats, warp: float, pitch: float) -> np.ndarray:
-    voiced = a.voiced
-    sp = world.warp_frequencies(a.sp, warp)
-    source = world.stats([world.Analysis(a.f0, sp, a.ap, a.rate)])
-    f0 = a.f0.copy()
-    lf0 = (np.log(f0[voiced]) - source.lf0_mean) / max(source.lf0_std, 1e-3)
-    f0[voiced] = np.exp(lf0 * target.lf0_std + target.lf0_mean + pitch * math.log(2) / 12)
-    coded = world.mcep(sp, a.rate)
-    out = coded.copy()
-    for mask, (s_mean, s_std), (t_mean, t_std) in (
-        (voiced, (source.voiced_mean, source.voiced_std), (target.voiced_mean, target.voiced_std)),
-        (~voiced, (source.unvoiced_mean, source.unvoiced_std), (target.unvoiced_mean, target.unvoiced_std)),
+def describe(f0: torch.Tensor, sp: torch.Tensor, warps: torch.Tensor) -> features.VoiceStats:
+    """The source's statistics after each warp (one warp at a time: a long clip's envelopes are big)."""
+    per_warp = [features.stats(f0, features.code(features.warp(sp, w.view(1)), RATE)[0]) for w in warps]
+    stacked = (torch.stack([getattr(s, k) for s in per_warp]) for k in features.CEPSTRAL_STATS)
+    return features.VoiceStats(per_warp[0].lf0_mean, per_warp[0].lf0_std, *stacked)
+
+
+def map_voice(
+    f0: torch.Tensor,
+    sp: torch.Tensor,
+    source: features.VoiceStats,
+    target: features.VoiceStats,
+    warps: torch.Tensor,
+    pitch: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The target's F0 contour and one converted envelope per warp: (frames,), (warps, frames, bins).
+    ``source`` holds the whole clip's statistics per warp, so an excerpt maps as the clip would."""
+    voiced = f0 > 0
+    coded = features.code(features.warp(sp, warps), RATE)
+    f0_out = f0.double().clone()
+    lf0 = (torch.log(f0_out[voiced]) - source.lf0_mean) / max(source.lf0_std, 1e-3)
+    f0_out[voiced] = torch.exp(lf0 * target.lf0_std + target.lf0_mean + pitch * math.log(2) / 12)
+    out = coded.clone()
+    for mask, s_mean, s_std, t_mean, t_std in (
+        (voiced, source.voiced_mean, source.voiced_std, target.voiced_mean, target.voiced_std),
+        (~voiced, source.unvoiced_mean, source.unvoiced_std, target.unvoiced_mean, target.unvoiced_std),
     ):
-        # coefficient 0 is frame energy: keep the source's loudness contour
-        out[mask, 1:] = (coded[mask, 1:] - s_mean[1:]) / s_std[1:] * t_std[1:] + t_mean[1:]
-    return world.synthesize(f0, world.envelope(out, a.rate), a.ap, a.rate)
-
-
-def _excerpt(a: world.Analysis, seconds: float) -> world.Analysis:
-    frames = int(seconds * 1000 / world.FRAME_MS)
-    if len(a.f0) <= frames:
-        return a
-    energy = np.convolve(a.voiced.astype(float), np.ones(frames), "valid")  # most voiced window
-    start = int(np.argmax(energy))
-    end = start + frames
-    return world.Analysis(a.f0[start:end], a.sp[start:end], a.ap[start:end], a.rate)
+        # coefficient 0 is the frame's level: keep the source's loudness contour
+        mapped = (coded[:, mask, 1:] - s_mean[:, None, 1:]) / s_std[:, None, 1:] * t_std[1:] + t_mean[1:]
+        out[:, mask, 1:] = mapped
+    return f0_out, features.decode(out, RATE, sp.shape[-1])
 
 
 class WorldConverter:
     name = "world-statistical"
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = torch.device(device)
+
+    def _tensors(self, a: world.Analysis) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return tuple(torch.from_numpy(np.asarray(x, np.float32)).to(self.device) for x in (a.f0, a.sp, a.ap))
+
+    def render(
+        self,
+        a: world.Analysis,
+        source: features.VoiceStats,
+        target: features.VoiceStats,
+        warps: list[float],
+        pitch: float,
+    ) -> list[np.ndarray]:
+        """The analysed stretch in the target voice, once per warp (``source`` has one row per warp)."""
+        f0, sp, ap = self._tensors(a)
+        with torch.inference_mode():
+            f0_out, envelopes = map_voice(f0, sp, source, target.to(self.device), torch.tensor(warps), pitch)
+            return [vocoder.synthesize(f0_out, env, ap, RATE, world.FRAME_MS).cpu().numpy() for env in envelopes]
 
     def convert(
         self,
@@ -81,41 +112,51 @@ class WorldConverter:
         """Convert mono float samples at ``rate`` (must be RATE) into ``voice``."""
         assert rate == RATE, "decode the source at RATE first"
         report = progress or (lambda done, total: None)
-        candidates = (formant,) if formant else WARP_CANDIDATES
-        total = len(candidates) + 3
+        candidates = [formant] if formant else list(WARP_CANDIDATES)
+        total = 5
         target = profiles.get(voice)
         report(1, total)
         analysis = world.analyse(samples, rate)
-        world.stats([analysis])  # raises ValueError when there is too little voiced speech
+        f0, sp, _ = self._tensors(analysis)
+        with torch.inference_mode():
+            source = describe(f0, sp, torch.tensor(candidates))  # raises ValueError on too little speech
         report(2, total)
-        excerpt = _excerpt(analysis, TUNING_EXCERPT_SECONDS)
-        best_warp, best_score = 1.0, -math.inf
+        best = 0
         if len(candidates) > 1:
-            for i, warp in enumerate(candidates, start=3):
-                trial = speaker.embed(_map(excerpt, target.stats, warp, pitch), rate)
-                score = speaker.similarity(trial, target.embedding) - WARP_PENALTY * abs(math.log(warp))
-                if score > best_score:
-                    best_warp, best_score = warp, score
-                report(i, total)
-        else:
-            best_warp = candidates[0]
-        converted = _map(analysis, target.stats, best_warp, pitch)
+            trials = self.render(analysis.excerpt(TUNING_EXCERPT_SECONDS), source, target.stats, candidates, pitch)
+            scores = [
+                speaker.similarity(speaker.embed(audio, rate), target.embedding) - WARP_PENALTY * abs(math.log(warp))
+                for warp, audio in zip(candidates, trials, strict=True)
+            ]
+            best = int(np.argmax(scores))
+        report(3, total)
+        chosen = source.select(best)
+        converted = self.render(analysis, chosen, target.stats, [candidates[best]], pitch)[0][: len(samples)]
         peak = float(np.max(np.abs(converted))) if len(converted) else 0.0
         if peak > 0.99:
             converted *= 0.99 / peak
-        report(total, total)
+        report(4, total)
         before = speaker.similarity(speaker.embed(samples, rate), target.embedding)
         after = speaker.similarity(speaker.embed(converted, rate), target.embedding)
-        return Conversion(converted, rate, best_warp, before, after)
+        report(total, total)
+        return Conversion(converted, rate, candidates[best], before, after)
+
+
+def choose_device(setting: str) -> str:
+    if setting == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return setting
 
 
 _converter: WorldConverter | None = None
+_lock = threading.Lock()
 
 
 def get_converter() -> WorldConverter:
-    """The process-wide converter (its speaker encoder and profiles load on first use)."""
+    """The process-wide converter (its speaker encoder loads now; voice profiles on first use)."""
     global _converter
-    if _converter is None:
-        _converter = WorldConverter()
-        speaker.encoder()
-    return _converter
+    with _lock:
+        if _converter is None:
+            _converter = WorldConverter(choose_device(get_settings().vc_device))
+            speaker.encoder()
+        return _converter

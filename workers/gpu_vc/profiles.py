@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from studio.settings import get_settings
 from studio.voices import VOICES
-from workers.gpu_vc import speaker, world
+from workers.gpu_vc import features, speaker, world
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,13 @@ PROFILE_TEXTS = (
     "We also need a small plastic snake and a big toy frog for the kids.",
     "She can scoop these things into three red bags, and we will go meet her on Wednesday.",
 )
-PROFILE_VERSION = 1  # bump when the analysis changes, so cached profiles are rebuilt
+PROFILE_VERSION = 2  # bump when the analysis changes, so cached profiles are rebuilt
 
 
 @dataclass
 class TargetProfile:
     voice: str
-    stats: world.VoiceStats
+    stats: features.VoiceStats
     embedding: np.ndarray
 
 
@@ -49,8 +50,10 @@ def build(voice: str) -> TargetProfile:
     engine = get_engine()
     renders = [engine.synthesize(text, voice) for text in PROFILE_TEXTS]
     analyses = [world.analyse(audio, engine.sample_rate) for audio in renders]
+    f0 = torch.from_numpy(np.concatenate([a.f0 for a in analyses]))
+    sp = torch.from_numpy(np.concatenate([a.sp for a in analyses]).astype(np.float32))
     embedding = speaker.embed(np.concatenate(renders), engine.sample_rate)
-    return TargetProfile(voice, world.stats(analyses), embedding)
+    return TargetProfile(voice, features.stats(f0, features.code(sp, engine.sample_rate)), embedding)
 
 
 _cache: dict[str, TargetProfile] = {}
@@ -67,7 +70,7 @@ def get(voice: str) -> TargetProfile:
         path = _path(voice)
         if path.exists():
             data = np.load(path)
-            profile = TargetProfile(voice, world.VoiceStats.from_arrays(data), data["embedding"])
+            profile = TargetProfile(voice, features.VoiceStats.from_arrays(data), data["embedding"])
         else:
             log.info("building voice profile for %s", voice)
             profile = build(voice)

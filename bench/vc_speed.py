@@ -1,0 +1,137 @@
+"""Voice changer speed: RTF per stage on a device, and throughput with concurrent conversions.
+
+    # on a machine with the TTS model: render the source clips and build the target profiles
+    .venv/bin/python -m bench.vc_speed --prepare var/bench/vc_sources.npz
+    # anywhere with the VC engine's packages (e.g. the GPU machine, see bench/device/vc_setup.sh)
+    python -m bench.vc_speed var/bench/vc_sources.npz [--device cuda] [--clients 1 4 16]
+
+Stages are timed from the converter's progress reports: analysis (WORLD on the CPU), warp
+trials (mapping + resynthesis of an 8 s excerpt per candidate, then their speaker embeddings),
+final resynthesis, and the before/after embeddings. RTF = compute seconds per audio second.
+Throughput runs N threads converting clips in a closed loop (the worker runs activities
+concurrently the same way). Prints figures; asserts nothing.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import threading
+import time
+
+import numpy as np
+import torch
+
+SOURCES = ("am_michael", "bf_lily", "af_sky", "bm_lewis")
+TARGETS = ("af_heart", "bf_emma", "am_adam", "bm_george")
+TEXTS = (
+    "A quiet morning walk along the river helps me think clearly about the day ahead.",
+    "Please bring the blue notebook to the meeting tomorrow morning, and tell the others "
+    "that the museum opens at nine and the tickets are cheaper online.",
+)
+STAGES = ("profile", "analysis", "warp trials", "final resynthesis", "embeddings")
+
+
+def prepare(path: str) -> None:
+    from workers.gpu_tts.engine import get_engine
+    from workers.gpu_vc import profiles
+
+    engine = get_engine()
+    clips = {f"{voice}:{i}": engine.synthesize(text, voice) for voice in SOURCES for i, text in enumerate(TEXTS)}
+    np.savez(path, **clips)
+    for target in TARGETS:
+        profiles.get(target)
+    print(f"wrote {len(clips)} clips ({sum(len(c) for c in clips.values()) / 24_000:.1f} s) to {path}")
+
+
+def machine(device: str) -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    gpu = f" · {torch.cuda.get_device_name()}" if device == "cuda" else ""
+    return f"{platform.node()} · {cpu} · {os.cpu_count()} CPUs{gpu} · torch {torch.__version__}"
+
+
+def timed_convert(converter, clip: np.ndarray, target: str) -> tuple[list[float], float]:  # noqa: ANN001
+    marks = [time.perf_counter()]
+    result = converter.convert(clip, 24_000, target, progress=lambda done, total: marks.append(time.perf_counter()))
+    if converter.device.type == "cuda":
+        torch.cuda.synchronize()
+    return [b - a for a, b in zip(marks, marks[1:], strict=False)], result.similarity_after
+
+
+def throughput(converter, items: list, clients: int, seconds: float) -> str:  # noqa: ANN001
+    """One table row: ``clients`` threads converting ``items`` in a closed loop for ``seconds``."""
+    cuda = converter.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    stop = time.perf_counter() + seconds
+    audio, latencies, lock = [0.0], [], threading.Lock()
+
+    def client(offset: int) -> None:
+        i = offset
+        while time.perf_counter() < stop:
+            clip, target = items[i % len(items)]
+            start = time.perf_counter()
+            converter.convert(clip, 24_000, target)
+            with lock:
+                audio[0] += len(clip) / 24_000
+                latencies.append(time.perf_counter() - start)
+            i += clients
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    memory = f" (peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB)" if cuda else ""
+    return (
+        f"| {clients} | {audio[0] / elapsed:.1f} | {len(latencies) / elapsed:.2f} "
+        f"| {statistics.median(latencies):.2f} |{memory}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clips")
+    parser.add_argument("--prepare", action="store_true", help="render the clips and profiles into CLIPS")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--clients", nargs="*", type=int, default=[1, 4, 16])
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each throughput run")
+    args = parser.parse_args()
+    if args.prepare:
+        prepare(args.clips)
+        return
+    from workers.gpu_vc import speaker
+    from workers.gpu_vc.engine import WorldConverter
+
+    clips = dict(np.load(args.clips))
+    converter = WorldConverter(args.device)
+    speaker.encoder()
+    for target in TARGETS:
+        timed_convert(converter, clips[f"{SOURCES[0]}:0"], target)  # warm-up: profiles, kernels
+    print(f"\n## Voice changer speed ({machine(args.device)}, converter on {args.device})\n")
+    per_stage, audio, similarities = [[] for _ in STAGES], 0.0, []
+    for clip in clips.values():
+        for target in TARGETS:
+            stages, similarity = timed_convert(converter, clip, target)
+            for i, seconds in enumerate(stages):
+                per_stage[i].append(seconds)
+            audio += len(clip) / 24_000
+            similarities.append(similarity)
+    total = sum(sum(s) for s in per_stage)
+    print("| stage | seconds per audio second |\n|---|---|")
+    for stage, seconds in zip(STAGES, per_stage, strict=True):
+        print(f"| {stage} | {sum(seconds) / audio:.4f} |")
+    print(f"| **total (RTF)** | **{total / audio:.4f}** |")
+    print(f"\n{len(similarities)} conversions of {audio / len(similarities):.1f} s on average; "
+          f"mean similarity to the target after conversion {statistics.mean(similarities):.3f}")  # fmt: skip
+
+    print("\n| concurrent conversions | audio s per s | conversions per s | p50 latency s |\n|---|---|---|---|")
+    items = [(clip, target) for clip in clips.values() for target in TARGETS]
+    for clients in args.clients:
+        print(throughput(converter, items, clients, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
