@@ -71,8 +71,9 @@ def main() -> None:
                 result = converter.convert(samples, RATE, target)
                 compute += time.perf_counter() - start
                 audio += len(samples) / RATE
-                before.append(result.similarity_before)
-                after.append(result.similarity_after)
+                reference = profiles.get(target).embedding  # whole clips, not the converter's excerpt
+                before.append(speaker.similarity(speaker.embed(samples, RATE), reference))
+                after.append(speaker.similarity(speaker.embed(result.samples, RATE), reference))
                 warps.append(result.warp)
                 wers.append(word_error_rate(text, transcribe(result.samples, RATE)))
             row = (statistics.mean(before), statistics.mean(after), statistics.mean(wers), compute / audio)

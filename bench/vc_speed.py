@@ -5,9 +5,10 @@
     # anywhere with the VC engine's packages (e.g. the GPU machine, see bench/device/vc_setup.sh)
     python -m bench.vc_speed var/bench/vc_sources.npz [--device cuda] [--clients 1 4 16]
 
-Stages are timed from the converter's progress reports: analysis (WORLD on the CPU), warp
-trials (mapping + resynthesis of an 8 s excerpt per candidate, then their speaker embeddings),
-final resynthesis, and the before/after embeddings. RTF = compute seconds per audio second.
+Stages are timed from the converter's progress reports: analysis (F0 and aperiodicity on the
+CPU, envelope on the device), warp trials (mapping + resynthesis of the most voiced 8 s per
+candidate, then their speaker embeddings with the source's), final mapping + resynthesis.
+RTF = compute seconds per audio second.
 Throughput runs N threads converting clips in a closed loop (the worker runs activities
 concurrently the same way). Prints figures; asserts nothing.
 """
@@ -29,7 +30,7 @@ TEXTS = (
     "Please bring the blue notebook to the meeting tomorrow morning, and tell the others "
     "that the museum opens at nine and the tickets are cheaper online.",
 )
-STAGES = ("profile", "analysis", "warp trials", "final resynthesis", "embeddings")
+STAGES = ("profile", "analysis", "warp trials", "final resynthesis")
 
 
 def prepare(path: str) -> None:
@@ -64,17 +65,18 @@ def throughput(converter, items: list, clients: int, seconds: float) -> str:  # 
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     stop = time.perf_counter() + seconds
-    audio, latencies, lock = [0.0], [], threading.Lock()
+    audio, latencies, stage_seconds, lock = [0.0], [], [0.0] * len(STAGES), threading.Lock()
 
     def client(offset: int) -> None:
         i = offset
         while time.perf_counter() < stop:
             clip, target = items[i % len(items)]
-            start = time.perf_counter()
-            converter.convert(clip, 24_000, target)
+            stages, _ = timed_convert(converter, clip, target)
             with lock:
                 audio[0] += len(clip) / 24_000
-                latencies.append(time.perf_counter() - start)
+                latencies.append(sum(stages))
+                for k, seconds in enumerate(stages):
+                    stage_seconds[k] += seconds
             i += clients
 
     start = time.perf_counter()
@@ -85,9 +87,12 @@ def throughput(converter, items: list, clients: int, seconds: float) -> str:  # 
         t.join()
     elapsed = time.perf_counter() - start
     memory = f" (peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB)" if cuda else ""
+    split = ", ".join(
+        f"{name} {seconds / len(latencies):.2f}" for name, seconds in zip(STAGES[1:], stage_seconds[1:], strict=True)
+    )
     return (
         f"| {clients} | {audio[0] / elapsed:.1f} | {len(latencies) / elapsed:.2f} "
-        f"| {statistics.median(latencies):.2f} |{memory}"
+        f"| {statistics.median(latencies):.2f} |{memory} (s per conversion: {split})"
     )
 
 

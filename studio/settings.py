@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     vc_max_seconds: float = 300  # 5 minutes
     vc_max_upload_bytes: int = 50 * 1024 * 1024
     vc_profile_cache: Path | None = None
-    vc_device: Literal["auto", "cpu", "cuda"] = "auto"  # mapping + resynthesis (analysis is CPU)
+    vc_device: Literal["auto", "cpu", "cuda"] = "auto"  # envelope analysis, mapping, resynthesis
+    vc_max_concurrent: int = 0  # conversions at once; 0: 4 on CUDA (F0/D4C run on CPU threads), else 2
 
     # Sound effects: the procedural engine, or a diffusers text-to-audio pipeline saved locally
     sfx_engine: Literal["procedural", "diffusers"] = "procedural"

@@ -5,9 +5,9 @@
 3. Envelope: warp frequencies (formant shift), then map each mel-cepstral coefficient onto
    the target's statistics, separately for voiced and unvoiced frames; frame level stays the
    source's (``features``).
-4. The warp is chosen by rendering an excerpt with every candidate (one batch) and keeping the
-   one whose speaker embedding is closest to the target's, with a small penalty for strong
-   warps (they cost intelligibility).
+4. The warp is chosen by rendering the most voiced 8 s with every candidate (one batch) and
+   keeping the one whose speaker embedding is closest to the target's, with a small penalty
+   for strong warps (they cost intelligibility).
 5. Resynthesize with the source's aperiodicity and timing, so words and rhythm are kept
    (``vocoder``).
 
@@ -37,6 +37,8 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Conversion:
+    """The converted clip; similarities to the target are measured on the tuning excerpt."""
+
     samples: np.ndarray
     rate: int
     warp: float
@@ -83,9 +85,6 @@ class WorldConverter:
     def __init__(self, device: str = "cpu") -> None:
         self.device = torch.device(device)
 
-    def _tensors(self, a: world.Analysis) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return tuple(torch.from_numpy(np.asarray(x, np.float32)).to(self.device) for x in (a.f0, a.sp, a.ap))
-
     def render(
         self,
         a: world.Analysis,
@@ -95,10 +94,9 @@ class WorldConverter:
         pitch: float,
     ) -> list[np.ndarray]:
         """The analysed stretch in the target voice, once per warp (``source`` has one row per warp)."""
-        f0, sp, ap = self._tensors(a)
         with torch.inference_mode():
-            f0_out, envelopes = map_voice(f0, sp, source, target.to(self.device), torch.tensor(warps), pitch)
-            return [vocoder.synthesize(f0_out, env, ap, RATE, world.FRAME_MS).cpu().numpy() for env in envelopes]
+            f0_out, envelopes = map_voice(a.f0, a.sp, source, target.to(self.device), torch.tensor(warps), pitch)
+            return [vocoder.synthesize(f0_out, env, a.ap, RATE, world.FRAME_MS).cpu().numpy() for env in envelopes]
 
     def convert(
         self,
@@ -113,33 +111,31 @@ class WorldConverter:
         assert rate == RATE, "decode the source at RATE first"
         report = progress or (lambda done, total: None)
         candidates = [formant] if formant else list(WARP_CANDIDATES)
-        total = 5
+        total = 4
         target = profiles.get(voice)
         report(1, total)
-        analysis = world.analyse(samples, rate)
-        f0, sp, _ = self._tensors(analysis)
         with torch.inference_mode():
-            source = describe(f0, sp, torch.tensor(candidates))  # raises ValueError on too little speech
+            analysis = world.analyse(samples, rate, self.device)
+            source = describe(analysis.f0, analysis.sp, torch.tensor(candidates))  # ValueError: too little speech
         report(2, total)
-        best = 0
-        if len(candidates) > 1:
-            trials = self.render(analysis.excerpt(TUNING_EXCERPT_SECONDS), source, target.stats, candidates, pitch)
-            scores = [
-                speaker.similarity(speaker.embed(audio, rate), target.embedding) - WARP_PENALTY * abs(math.log(warp))
-                for warp, audio in zip(candidates, trials, strict=True)
-            ]
-            best = int(np.argmax(scores))
+        # Every candidate renders the most voiced stretch; the source's stretch and the trials
+        # embed in one pass. The best trial's similarity is the conversion's "after".
+        part = analysis.most_voiced(TUNING_EXCERPT_SECONDS)
+        trials = self.render(analysis.frames(part), source, target.stats, candidates, pitch)
+        per_frame = int(rate * world.FRAME_MS / 1000)
+        excerpt = samples[part.start * per_frame : part.stop * per_frame]
+        embeddings = speaker.embed_many([excerpt, *trials], rate)
+        similarities = [speaker.similarity(e, target.embedding) for e in embeddings]
+        scores = [s - WARP_PENALTY * abs(math.log(w)) for w, s in zip(candidates, similarities[1:], strict=True)]
+        best = int(np.argmax(scores))
         report(3, total)
-        chosen = source.select(best)
-        converted = self.render(analysis, chosen, target.stats, [candidates[best]], pitch)[0][: len(samples)]
+        converted = self.render(analysis, source.select(best), target.stats, [candidates[best]], pitch)[0]
+        converted = converted[: len(samples)]
         peak = float(np.max(np.abs(converted))) if len(converted) else 0.0
         if peak > 0.99:
             converted *= 0.99 / peak
-        report(4, total)
-        before = speaker.similarity(speaker.embed(samples, rate), target.embedding)
-        after = speaker.similarity(speaker.embed(converted, rate), target.embedding)
         report(total, total)
-        return Conversion(converted, rate, candidates[best], before, after)
+        return Conversion(converted, rate, candidates[best], similarities[0], similarities[best + 1])
 
 
 def choose_device(setting: str) -> str:

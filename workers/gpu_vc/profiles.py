@@ -28,7 +28,7 @@ PROFILE_TEXTS = (
     "We also need a small plastic snake and a big toy frog for the kids.",
     "She can scoop these things into three red bags, and we will go meet her on Wednesday.",
 )
-PROFILE_VERSION = 2  # bump when the analysis changes, so cached profiles are rebuilt
+PROFILE_VERSION = 3  # bump when the analysis changes, so cached profiles are rebuilt
 
 
 @dataclass
@@ -50,8 +50,8 @@ def build(voice: str) -> TargetProfile:
     engine = get_engine()
     renders = [engine.synthesize(text, voice) for text in PROFILE_TEXTS]
     analyses = [world.analyse(audio, engine.sample_rate) for audio in renders]
-    f0 = torch.from_numpy(np.concatenate([a.f0 for a in analyses]))
-    sp = torch.from_numpy(np.concatenate([a.sp for a in analyses]).astype(np.float32))
+    f0 = torch.cat([a.f0 for a in analyses])
+    sp = torch.cat([a.sp for a in analyses])
     embedding = speaker.embed(np.concatenate(renders), engine.sample_rate)
     return TargetProfile(voice, features.stats(f0, features.code(sp, engine.sample_rate)), embedding)
 

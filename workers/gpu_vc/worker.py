@@ -26,7 +26,8 @@ def build_workers(
     spool = get_settings().spool_dir / "vc"
     local_queue = queues.worker_local_queue(task_queue)
     vc = VcActivities(converter, get_store(), spool, local_queue)
-    return inference_workers(client, task_queue, local_queue, vc.convert_voice, spool, executor)
+    concurrent = get_settings().vc_max_concurrent or (4 if converter.device.type == "cuda" else 2)
+    return inference_workers(client, task_queue, local_queue, vc.convert_voice, spool, executor, concurrent)
 
 
 async def main() -> None:
