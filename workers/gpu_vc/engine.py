@@ -1,6 +1,7 @@
 """Voice conversion by WORLD analysis, statistical mapping and resynthesis, in PyTorch.
 
-1. Analyse the source: F0, spectral envelope, aperiodicity (``world``, CPU).
+1. Analyse the source: F0 and aperiodicity (pyworld, CPU), spectral envelope (our PyTorch
+   CheapTrick, on the device) (``world``).
 2. F0: map log-F0 onto the target's mean and spread (plus the user's pitch shift).
 3. Envelope: warp frequencies (formant shift), then map each mel-cepstral coefficient onto
    the target's statistics, separately for voiced and unvoiced frames; frame level stays the
@@ -11,7 +12,8 @@
 5. Resynthesize with the source's aperiodicity and timing, so words and rhythm are kept
    (``vocoder``).
 
-Steps 2-5 are tensor work on the converter's device (CUDA when present). The engine is
+Everything but F0 and aperiodicity is tensor work on the converter's device (CUDA when
+present); speaker embeddings too (``speaker``). The engine is
 pluggable: anything with ``convert(samples, rate, voice, pitch, formant, progress)`` that
 returns a ``Conversion`` can replace it (e.g. a neural model when weights are available).
 """
