@@ -40,38 +40,37 @@ def _grids(bins: int, rate: int, device: str) -> tuple[torch.Tensor, torch.Tenso
     return tuple(torch.tensor(a, dtype=torch.float32, device=device) for a in (to_bins, to_mel, dct))
 
 
-def _sample(values: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-    """``values`` along its last axis at fractional ``position`` (linear interpolation)."""
-    last = values.shape[-1] - 1
+def lerp(values: torch.Tensor, position: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """``values`` at fractional indices ``position`` (1-D) along ``dim``, linearly interpolated and
+    clamped to the ends."""
+    last = values.shape[dim] - 1
     position = position.clamp(0, last)
-    low = position.floor().long().clamp(max=last - 1)
-    frac = position - low
-    return values[..., low] * (1 - frac) + values[..., low + 1] * frac
+    low = position.floor().long().clamp(0, max(last - 1, 0))
+    high = (low + 1).clamp(max=last)
+    shape = [1] * values.dim()
+    shape[dim] = -1
+    frac = (position - low).to(values.dtype).view(shape)
+    return values.index_select(dim, low) * (1 - frac) + values.index_select(dim, high) * frac
 
 
 def code(sp: torch.Tensor, rate: int) -> torch.Tensor:
     """Power envelope (..., bins) -> mel-cepstrum (..., MCEP_DIM)."""
     to_bins, _, dct = _grids(sp.shape[-1], rate, str(sp.device))
-    log_mel = _sample(torch.log(sp.clamp_min(1e-16)), to_bins)
+    log_mel = lerp(torch.log(sp.clamp_min(1e-16)), to_bins)
     return log_mel @ dct.T
 
 
 def decode(coded: torch.Tensor, rate: int, bins: int) -> torch.Tensor:
     """Mel-cepstrum (..., MCEP_DIM) -> power envelope (..., bins); a smoothed inverse of ``code``."""
     _, to_mel, dct = _grids(bins, rate, str(coded.device))
-    return torch.exp(_sample(coded @ dct, to_mel))
+    return torch.exp(lerp(coded @ dct, to_mel))
 
 
 def warp(sp: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
     """Envelopes stretched along frequency, one copy per factor: (frames, bins) -> (warps,
     frames, bins). A factor above 1 moves formants up (a shorter vocal tract)."""
-    bins = sp.shape[-1]
-    position = torch.arange(bins, device=sp.device, dtype=sp.dtype).unsqueeze(0) / factors.unsqueeze(-1).to(sp)
-    last = bins - 1
-    position = position.clamp(0, last)
-    low = position.floor().long().clamp(max=last - 1)
-    frac = (position - low).unsqueeze(1)  # warps x 1 x bins
-    return sp[:, low].permute(1, 0, 2) * (1 - frac) + sp[:, low + 1].permute(1, 0, 2) * frac
+    bins = torch.arange(sp.shape[-1], device=sp.device, dtype=sp.dtype)
+    return torch.stack([lerp(sp, bins / float(factor)) for factor in factors])
 
 
 CEPSTRAL_STATS = ("voiced_mean", "voiced_std", "unvoiced_mean", "unvoiced_std")

@@ -13,6 +13,8 @@ import math
 
 import torch
 
+from workers.gpu_vc.features import lerp
+
 DEFAULT_F0 = 500.0  # pulse rate in unvoiced stretches, as in WORLD
 PULSES_PER_CHUNK = 4096
 
@@ -21,23 +23,14 @@ def output_length(frames: int, frame_ms: float, rate: int) -> int:
     return int(frames * frame_ms * rate / 1000)  # as pyworld: the last frame's period is kept
 
 
-def _interpolate_frames(values: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-    """Values at fractional frame ``position`` by linear interpolation between neighbours."""
-    last = values.shape[0] - 1
-    low = position.floor().long().clamp(0, last)
-    high = (low + 1).clamp(max=last)
-    frac = (position - low).clamp(0, 1).unsqueeze(-1).to(values.dtype)
-    return values[low] * (1 - frac) + values[high] * frac
-
-
 def pulses(f0: torch.Tensor, frame_ms: float, rate: int, fft_size: int, length: int):  # noqa: ANN201
     """Pulse sample indices, their fractional delays (samples) and whether each is voiced."""
     lowest = rate / fft_size + 1.0
     coarse = torch.where(f0 < lowest, torch.zeros_like(f0), f0).double()
     vuv = (coarse > 0).double()
     position = torch.arange(length, device=f0.device, dtype=torch.float64) * (1000.0 / frame_ms / rate)
-    f0_line = _interpolate_frames(coarse.unsqueeze(-1), position).squeeze(-1)
-    voiced = _interpolate_frames(vuv.unsqueeze(-1), position).squeeze(-1) > 0.5
+    f0_line = lerp(coarse, position, dim=0)
+    voiced = lerp(vuv, position, dim=0) > 0.5
     f0_line = torch.where(voiced, f0_line, torch.full_like(f0_line, DEFAULT_F0))
     phase = torch.remainder(torch.cumsum(2 * math.pi * f0_line / rate, 0), 2 * math.pi)
     index = torch.nonzero((phase[1:] - phase[:-1]).abs() > math.pi).squeeze(-1)
@@ -94,8 +87,8 @@ def synthesize(
         part = slice(start, start + PULSES_PER_CHUNK)
         idx, frac, vuv, size = index[part], delay[part], voiced[part], noise_size[part]
         position = idx.double() * frames_per_sample
-        envelope = _interpolate_frames(sp, position).float().clamp_min(1e-16)
-        ratio = _interpolate_frames(ap, position).float().clamp(0.001, 0.999999) ** 2
+        envelope = lerp(sp, position.to(sp.dtype), dim=0).float().clamp_min(1e-16)
+        ratio = lerp(ap, position.to(ap.dtype), dim=0).float().clamp(0.001, 0.999999) ** 2
         ratio = torch.where(vuv.unsqueeze(-1), ratio, torch.ones_like(ratio))
 
         periodic_on = (vuv & (ratio[:, 0] <= 0.999)).float().unsqueeze(-1)
