@@ -97,8 +97,10 @@ async def _launch(db: Session, client: Client, clip: Clip) -> Clip:
     return clip
 
 
-def _new_clip(user: User, kind: ClipKind, text: str, voice: str, cost: int, settings: dict) -> Clip:
-    clip_id = uuid.uuid4()
+def _new_clip(
+    user: User, kind: ClipKind, text: str, voice: str, cost: int, settings: dict, clip_id: uuid.UUID | None = None
+) -> Clip:
+    clip_id = clip_id or uuid.uuid4()
     return Clip(
         id=clip_id, user_id=user.id, kind=kind, text=text, voice=voice, settings=settings,
         status=ClipStatus.QUEUED, cost=cost, workflow_id=workflow_id_for(clip_id),
@@ -131,16 +133,23 @@ async def start_voice_conversion(
         samples = await asyncio.to_thread(decode_upload, data, 16_000)
     except UnusableAudio as exc:
         raise UserError(str(exc), 422) from exc
-    cost = _admit(db, user)
     name = (filename or "recording").rsplit("/", 1)[-1][:120]
-    clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, cost, {})
-    source_key = f"uploads/{clip.id}{Path(name).suffix.lower()[:8] or '.bin'}"
+    clip_id = uuid.uuid4()
+    source_key = f"uploads/{clip_id}{Path(name).suffix.lower()[:8] or '.bin'}"
+    # Store the upload before _admit: _admit's write lock is held until _launch commits, and an
+    # await in between would let another request on this event loop block on that lock.
     await asyncio.to_thread(get_store().put_bytes, source_key, data)
-    clip.settings = {
+    try:
+        cost = _admit(db, user)
+    except UserError:
+        db.rollback()  # release the lock before awaiting the clean-up
+        await asyncio.to_thread(get_store().delete, source_key)
+        raise
+    settings = {
         "source_key": source_key, "source_name": name, "source_seconds": round(len(samples) / 16_000, 2),
         "pitch": pitch, "formant": formant,
     }  # fmt: skip
-    return await _launch(db, client, clip)
+    return await _launch(db, client, _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, cost, settings, clip_id))
 
 
 async def start_sound_effect(

@@ -1,5 +1,6 @@
 """Voice changer uploads from the site: checked before anything starts, stored, then converted."""
 
+import asyncio
 import re
 import uuid
 
@@ -110,3 +111,24 @@ async def test_too_large_is_refused_while_streaming(site: httpx.AsyncClient, mon
     assert streamed.status_code == 413
     assert len(received) < 50  # refused before the whole body was read
     assert clip_count(user) == 0
+
+
+async def test_uploads_at_the_same_time_both_start(site: httpx.AsyncClient) -> None:
+    """Two uploads on one event loop: neither may wait on the other's database lock (SQLite's
+    write lock, PostgreSQL's row lock) while that one awaits its object-store write."""
+    token = await sign_up(site)
+    user = user_by_email_fragment((await site.get("/tts")).text)
+    responses = await asyncio.gather(*(upload(site, token, to_wav(SPEECHLIKE, RATE)) for _ in range(2)))
+    assert [r.status_code for r in responses] == [202, 202], [r.text[:200] for r in responses]
+    assert clip_count(user) == 2
+
+
+async def test_an_upload_without_credits_is_refused_and_not_kept(site: httpx.AsyncClient) -> None:
+    token = await sign_up(site)
+    user = user_by_email_fragment((await site.get("/tts")).text)
+    with session_scope() as s:
+        s.get(User, user.id).credits = 10
+    resp = await upload(site, token, to_wav(SPEECHLIKE, RATE))
+    assert resp.status_code == 402 and "credits" in resp.text
+    assert clip_count(user) == 0
+    assert not list((get_store().root / "uploads").glob("*"))  # the site tests use the local store
