@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from bench.kokoro_inputs import load as load_inputs
+from bench.load import run_threads
 from workers.gpu_tts.backends import OnnxBackend, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
 from workers.gpu_tts.convert import WEIGHTS_FILE, convert
@@ -164,13 +165,7 @@ def run_load(
                 latencies.append(took)
                 audio_seconds[0] += len(audio) / SAMPLE_RATE
 
-    start = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = run_threads(client, clients)
     memory = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else float("nan")
     lat = sorted(latencies)
     return {

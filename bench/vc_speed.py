@@ -23,6 +23,8 @@ import time
 import numpy as np
 import torch
 
+from bench.load import run_threads
+
 SOURCES = ("am_michael", "bf_lily", "af_sky", "bm_lewis")
 TARGETS = ("af_heart", "bf_emma", "am_adam", "bm_george")
 TEXTS = (
@@ -79,13 +81,7 @@ def throughput(converter, items: list, clients: int, seconds: float) -> str:  # 
                     stage_seconds[k] += seconds
             i += clients
 
-    start = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
+    elapsed = run_threads(client, clients)
     memory = f" (peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB)" if cuda else ""
     split = ", ".join(
         f"{name} {seconds / len(latencies):.2f}" for name, seconds in zip(STAGES[1:], stage_seconds[1:], strict=True)

@@ -8,28 +8,21 @@ bench/vc_speed.py --prepare). Found that resemblyzer's VAD packing held the GIL
 """
 
 import sys
-import threading
-import time
 
 import numpy as np
 
+from bench.load import run_threads
 from workers.gpu_vc import speaker, world
 
 CLIPS = list(np.load("var/bench/vc_sources.npz").values())
 
 
 def rate(step, threads: int, reps: int = 6) -> float:  # noqa: ANN001
-    def work() -> None:
+    def work(_: int) -> None:
         for clip in CLIPS[:reps]:
             step(clip)
 
-    pool = [threading.Thread(target=work) for _ in range(threads)]
-    start = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return threads * sum(len(c) for c in CLIPS[:reps]) / 24_000 / (time.perf_counter() - start)
+    return threads * sum(len(c) for c in CLIPS[:reps]) / 24_000 / run_threads(work, threads)
 
 
 def main(device: str) -> None:

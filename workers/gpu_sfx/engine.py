@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from workers.devices import resolve_device
 from workers.gpu_sfx.dsp import RATE, band, place, reverb, rms_db
 from workers.gpu_sfx.prompt import Plan, parse
 from workers.gpu_sfx.sources import CATALOGUE, SOURCES, Params
@@ -180,14 +181,8 @@ def get_engine() -> SfxEngine:
 
                 if settings.sfx_model_dir is None:
                     raise RuntimeError("STUDIO_SFX_ENGINE=diffusers needs STUDIO_SFX_MODEL_DIR (a saved pipeline)")
-                device = settings.sfx_device if settings.sfx_device != "auto" else _auto_device()
+                device = resolve_device(settings.sfx_device)
                 _engine = DiffusersEngine(settings.sfx_model_dir, device, settings.sfx_steps)
             else:
                 _engine = ProceduralEngine()
         return _engine
-
-
-def _auto_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"

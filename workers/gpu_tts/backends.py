@@ -96,11 +96,3 @@ class TorchBackend:
             stream = self._local.stream = torch.cuda.Stream()
         with torch.cuda.stream(stream):
             return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]
-
-
-def cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available()

@@ -19,7 +19,8 @@ from importlib import resources
 import numpy as np
 
 from studio.voices import VOICES
-from workers.gpu_tts.backends import OnnxBackend, TorchBackend, Utterance, cuda_available
+from workers.devices import resolve_device
+from workers.gpu_tts.backends import OnnxBackend, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
 
 log = logging.getLogger(__name__)
@@ -130,8 +131,7 @@ class KokoroEngine:
 
 def choose_backend(engine: str, device: str) -> tuple[str, str]:
     """Settings -> (backend, device). Auto: PyTorch on CUDA when present, else int8 ONNX on the CPU."""
-    if device == "auto":
-        device = "cuda" if cuda_available() else "cpu"
+    device = resolve_device(device)
     if engine == "auto":
         engine = "torch" if device == "cuda" else "onnx"
     return engine, device

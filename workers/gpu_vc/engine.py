@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from studio.settings import get_settings
+from workers.devices import resolve_device
 from workers.gpu_vc import features, profiles, speaker, vocoder, world
 
 RATE = 24_000
@@ -140,12 +141,6 @@ class WorldConverter:
         return Conversion(converted, rate, candidates[best], similarities[0], similarities[best + 1])
 
 
-def choose_device(setting: str) -> str:
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return setting
-
-
 _converter: WorldConverter | None = None
 _lock = threading.Lock()
 
@@ -155,6 +150,6 @@ def get_converter() -> WorldConverter:
     global _converter
     with _lock:
         if _converter is None:
-            _converter = WorldConverter(choose_device(get_settings().vc_device))
+            _converter = WorldConverter(resolve_device(get_settings().vc_device))
             speaker.encoder()
         return _converter

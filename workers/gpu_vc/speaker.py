@@ -1,4 +1,5 @@
-"""Speaker embeddings (resemblyzer's pretrained GE2E encoder, in PyTorch; CUDA when present).
+"""Speaker embeddings (resemblyzer's pretrained GE2E encoder, in PyTorch, on the voice changer's
+device: ``STUDIO_VC_DEVICE``).
 
 Cosine similarity of these embeddings is how the conversion is tuned and how it is measured.
 The audio front end is resemblyzer's (resample to 16 kHz, level to -30 dBFS, trim long
@@ -13,15 +14,12 @@ import warnings
 import numpy as np
 from scipy.ndimage import binary_dilation
 
+from studio.settings import get_settings
+from workers.devices import resolve_device
+
 _encoder = None
 _load_lock = threading.Lock()
 _use_lock = threading.Lock()  # one forward pass at a time: the model is shared
-
-
-def _device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def encoder():  # noqa: ANN201
@@ -31,7 +29,7 @@ def encoder():  # noqa: ANN201
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # webrtcvad imports pkg_resources
                 from resemblyzer import VoiceEncoder
-            _encoder = VoiceEncoder(_device(), verbose=False)
+            _encoder = VoiceEncoder(resolve_device(get_settings().vc_device), verbose=False)
         return _encoder
 
 
