@@ -50,6 +50,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     credits: Mapped[int] = mapped_column(Integer)  # spendable balance; holds are already taken out
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Stored in each session cookie; bumping it (sign-out) revokes every cookie issued before.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Clip(Base):
@@ -106,6 +108,18 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Admission(Base):
+    """One generation admitted past the rate limit. Kept apart from clips so that deleting clips
+    cannot make room in the current window; rows older than the window are pruned."""
+
+    __tablename__ = "admissions"
+    __table_args__ = (Index("ix_admissions_user_at", "user_id", "admitted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    admitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def workflow_id_for(clip_id: uuid.UUID) -> str:
