@@ -37,7 +37,8 @@ DEV: list[tuple[str, list[str] | None]] = [
     ("a piano chord", None),
     ("a woman screaming", None),
     ("a balloon popping", None),
-    ("a sea lion barking", None),, phrased differently from bench/sfx_prompts.py
+    ("a sea lion barking", None),
+    # in the catalogue, phrased differently from bench/sfx_prompts.py
     ("rain pattering on a window", ["rain"]),
     ("a gusty wind on a hilltop", ["wind"]),
     ("a roaring bonfire", ["fire"]),
@@ -66,6 +67,7 @@ DEV: list[tuple[str, list[str] | None]] = [
     ("a spooky sci-fi ambience", ["hum"]),
     ("a cozy hearth", ["fire"]),
     ("the patter of raindrops", ["rain"]),
+    # more out of the catalogue
     ("a wolf howling at the moon", None),
     ("bacon sizzling in a pan", None),
     ("a snare drum roll", None),
@@ -85,6 +87,7 @@ DEV: list[tuple[str, list[str] | None]] = [
     ("a subway train arriving", None),
     ("a washing machine spinning", None),
     ("a goat bleating", None),
+    # more in the catalogue
     ("a light shower on the tent", ["rain"]),
     ("a crackling fireplace in winter", ["fire"]),
     ("water running over pebbles", ["stream"]),
@@ -134,7 +137,7 @@ HELD_OUT: list[tuple[str, list[str] | None]] = [
     ("bubble wrap popping", None),
     ("a guinea pig squeaking", None),
     ("a harpsichord", None),
-    ("a crow cawing", None),
+    ("a camel grunting", None),
     # in the catalogue
     ("rain drumming on an umbrella", ["rain"]),
     ("a gale", ["wind"]),
