@@ -9,7 +9,7 @@ import uuid
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from studio import credits
+from studio import credits, storage
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus, LedgerKind, utcnow
 from workflows.types import INSUFFICIENT_CREDITS, CommitRequest, GenerateRequest, RefundRequest
@@ -28,6 +28,10 @@ def reserve_credits(req: GenerateRequest) -> None:
     try:
         with session_scope() as session:
             clip = _clip(session, req.clip_id)
+            if clip.status.finished:  # settled already (e.g. by the reconciler): never hold again
+                raise ApplicationError(
+                    f"clip {req.clip_id} is already {clip.status.value}", type="ClipFinished", non_retryable=True
+                )
             credits.reserve(session, clip.user_id, clip.id, clip.cost)
             if clip.status == ClipStatus.QUEUED:
                 clip.status = ClipStatus.RUNNING
@@ -56,15 +60,22 @@ def commit_clip(req: CommitRequest) -> None:
 
 @activity.defn
 def refund_clip(req: RefundRequest) -> None:
-    """Compensation: give the hold back (if any) and mark the clip failed or cancelled."""
+    """Compensation: give the hold back (if any), mark the clip failed or cancelled, and delete any
+    audio the run already put in the store (a cancel or failure during the upload)."""
     with session_scope() as session:
         clip = _clip(session, req.clip_id)
         settled = credits.settle(session, clip.id, LedgerKind.REFUND)
         if settled.kind is LedgerKind.CHARGE:
-            return  # already committed: a finished clip stays finished
-        clip.status = ClipStatus.CANCELLED if req.cancelled else ClipStatus.FAILED
-        clip.error = req.reason
+            return  # already committed: a finished clip stays finished, with its audio
+        if not clip.status.finished:  # a clip settled before (e.g. by the reconciler) keeps its reason
+            clip.status = ClipStatus.CANCELLED if req.cancelled else ClipStatus.FAILED
+            clip.error = req.reason
         clip.finished_at = clip.finished_at or utcnow()
+        session.flush()
+        session.expunge(clip)
+    # After the refund is committed, so an unreachable store delays only this (retried, idempotent)
+    # clean-up, never the refund. The upload of a voice changer's source stays with the clip row.
+    storage.delete_clip_objects(clip, storage.get_store(), include_source=False)
 
 
 ALL = [reserve_credits, commit_clip, refund_clip]

@@ -6,10 +6,12 @@ out expiring links: HMAC-signed URLs served by the app for ``local``, presigned 
 
 import hashlib
 import hmac
+import shutil
 import time
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from studio.settings import Settings, get_settings
@@ -37,6 +39,53 @@ def stream_part_key(clip_id: str, index: int) -> str:
     return f"tts/{clip_id}/part-{index:04d}.wav"
 
 
+# Where each kind of clip's audio goes: ``<prefix>/<clip id>.wav|.mp3`` (the inference activities' spool keys).
+KIND_PREFIXES = {"tts": "tts", "voice-conversion": "vc", "sound-effect": "sfx"}
+AUDIO_EXTENSIONS = (".wav", ".mp3")
+
+
+def stream_parts_prefix(clip_id: str) -> str:
+    """Every streamed chunk of a clip lives under this prefix (see ``stream_part_key``)."""
+    return f"tts/{clip_id}/"
+
+
+def clip_object_keys(clip: Any, include_source: bool = True) -> list[str]:
+    """Every object key a clip may have in the store, whether or not it was committed.
+
+    ``clip`` is a ``studio.models.Clip`` (or anything with ``id``, ``kind``, ``settings`` and
+    ``object_key``). Keys come from the clip's id and kind, so audio uploaded by a run that never
+    committed (cancelled or failed during upload) is found too; ``include_source`` adds the
+    voice changer's uploaded recording. Streamed parts are under ``stream_parts_prefix``.
+    """
+    settings = clip.settings or {}
+    variations = max(1, int(settings.get("variations", 1) or 1))
+    kind = getattr(clip.kind, "value", clip.kind)
+    stems = []
+    if prefix := KIND_PREFIXES.get(kind):
+        stems.append(f"{prefix}/{clip.id}")
+    if clip.object_key:
+        stems.append(clip.object_key.rsplit(".", 1)[0])
+    keys: list[str] = []
+    for stem in stems:
+        for v in range(1, variations + 1):  # sound effects keep several
+            keys += [f"{variation_stem(stem, v)}{ext}" for ext in AUDIO_EXTENSIONS]
+    if include_source and (source_key := settings.get("source_key")):
+        keys.append(source_key)  # a voice-changer upload
+    return list(dict.fromkeys(keys))
+
+
+def delete_clip_objects(clip: Any, store: "ObjectStore | None" = None, include_source: bool = True) -> list[str]:
+    """Remove every object of a clip (audio, variations, streamed parts and, with ``include_source``,
+    its upload). Idempotent: missing objects are skipped. Returns the keys it was asked to delete."""
+    store = store or get_store()
+    keys = clip_object_keys(clip, include_source)
+    for key in keys:
+        store.delete(key)
+    if getattr(clip.kind, "value", clip.kind) == "tts":
+        store.delete_prefix(stream_parts_prefix(str(clip.id)))
+    return keys
+
+
 class ObjectStore(ABC):
     def ensure_ready(self) -> None:  # noqa: B027 - a no-op unless the backend needs setting up
         """Create whatever the backend needs (a bucket); safe to call on every start."""
@@ -50,6 +99,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing object is not an error."""
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove every object whose key starts with ``prefix`` (a folder-like ``a/b/``)."""
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...
@@ -86,6 +139,14 @@ class LocalStore(ObjectStore):
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> None:
+        if not prefix.endswith("/"):
+            raise ValueError(f"prefix {prefix!r} must name a folder (end with '/')")
+        folder = self.path(prefix)
+        if folder == self.root.resolve():
+            raise ValueError("refusing to delete the whole store")
+        shutil.rmtree(folder, ignore_errors=True)
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
@@ -147,6 +208,14 @@ class S3Store(ObjectStore):
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def delete_prefix(self, prefix: str) -> None:
+        if not prefix.endswith("/"):
+            raise ValueError(f"prefix {prefix!r} must name a folder (end with '/')")
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix))
+        for page in pages:  # one DELETE per object: every S3-compatible server takes it
+            for obj in page.get("Contents", []):
+                self.client.delete_object(Bucket=self.bucket, Key=obj["Key"])
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError

@@ -160,11 +160,15 @@ class GenerateAudio:
                     "upload_audio", UploadRequest(req.clip_id, result.artifacts), task_queue=result.worker_queue,
                     schedule_to_start_timeout=timedelta(minutes=1), start_to_close_timeout=timedelta(minutes=2),
                     retry_policy=UPLOAD_RETRY,
+                    # A cancel waits for a put in flight to end, so the compensation's delete comes after it.
+                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 )  # fmt: skip
             except ActivityError as err:
                 if attempt == 0 and _worker_gone(err):
                     continue
                 raise
+            if workflow.cancellation_reason() is not None:  # cancelled while the put finished: undo it
+                raise asyncio.CancelledError("cancelled during the upload")
             return result.artifacts[0].key, result.duration_seconds
         raise AssertionError("unreachable")
 

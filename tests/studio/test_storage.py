@@ -88,3 +88,50 @@ def test_deleting_a_sound_effect_removes_every_variation(tmp_path: Path) -> None
     delete_clip(Session(), clip, store)
     assert deleted == [clip]
     assert not any(store.exists(k) for k in keys) and store.exists("sfx/other.wav")
+
+
+@pytest.mark.parametrize(
+    ("kind", "settings", "expected"),
+    [
+        ("tts", {"speed": 1.0}, ["tts/{id}.wav", "tts/{id}.mp3"]),
+        ("voice-conversion", {"source_key": "uploads/{id}.ogg"}, ["vc/{id}.wav", "vc/{id}.mp3", "uploads/{id}.ogg"]),
+        ("sound-effect", {"variations": 2}, ["sfx/{id}.wav", "sfx/{id}.mp3", "sfx/{id}-2.wav", "sfx/{id}-2.mp3"]),
+    ],
+)
+def test_clip_objects_are_found_without_a_committed_key(
+    tmp_path: Path, kind: str, settings: dict, expected: list[str]
+) -> None:
+    """A clip cancelled during its upload has no object_key, yet what was uploaded is found and deleted."""
+    from studio.models import Clip, ClipKind
+    from studio.storage import clip_object_keys, delete_clip_objects, stream_part_key
+
+    clip_id = uuid.uuid4()
+    settings = {k: v.format(id=clip_id) if isinstance(v, str) else v for k, v in settings.items()}
+    clip = Clip(id=clip_id, kind=ClipKind(kind), object_key=None, settings=settings)
+    keys = [k.format(id=clip_id) for k in expected]
+    assert clip_object_keys(clip) == keys
+    assert "uploads" not in " ".join(clip_object_keys(clip, include_source=False))
+    store = LocalStore(tmp_path / "objects", secret="s3cret")
+    parts = [stream_part_key(str(clip_id), i) for i in range(3)]
+    for key in [*keys, *parts, "tts/other.wav", f"tts/{uuid.uuid4()}/part-0000.wav"]:
+        store.put_bytes(key, b"RIFF")
+    delete_clip_objects(clip, store, include_source=False)
+    delete_clip_objects(clip, store, include_source=False)  # idempotent
+    assert [k for k in keys if store.exists(k)] == [k for k in keys if k.startswith("uploads/")]
+    if kind == "tts":
+        assert not any(store.exists(p) for p in parts)
+    delete_clip_objects(clip, store)
+    assert not any(store.exists(k) for k in keys) and store.exists("tts/other.wav")
+
+
+def test_s3_delete_clip_objects_removes_streamed_parts(s3_store: S3Store) -> None:
+    from studio.models import Clip, ClipKind
+    from studio.storage import delete_clip_objects, stream_part_key
+
+    clip = Clip(id=uuid.uuid4(), kind=ClipKind.TTS, object_key=None, settings={"stream": True})
+    keys = [f"tts/{clip.id}.wav", f"tts/{clip.id}.mp3", *(stream_part_key(str(clip.id), i) for i in range(3))]
+    for key in [*keys, "tts/keep-me.wav"]:
+        s3_store.put_bytes(key, b"RIFF")
+    delete_clip_objects(clip, s3_store)
+    delete_clip_objects(clip, s3_store)
+    assert not any(s3_store.exists(k) for k in keys) and s3_store.exists("tts/keep-me.wav")

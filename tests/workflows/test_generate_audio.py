@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from activities import credits as credit_activities
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus, LedgerEntry, User
+from studio.storage import get_store
 from temporal import queues
 from tests.conftest import make_clip, make_user
 from workflows.generate_audio import GenerateAudio
@@ -252,3 +253,48 @@ async def test_voice_conversion_runs_on_the_vc_queue(time_skipping_env: Workflow
     assert seen == [queues.GPU_VC] and fakes.inference_attempts == 0
     balance, row, _ = state(user, clip)
     assert balance == 1000 - PRICE and row.object_key == f"vc/{clip.id}.wav"
+
+
+async def test_cancel_during_upload_deletes_what_was_uploaded(time_skipping_env: WorkflowEnvironment) -> None:
+    """The upload had put the audio when the cancel came: the compensation removes it, after the put ends."""
+    user, clip, req = start_request()
+    store = get_store()
+    uploading, release = asyncio.Event(), asyncio.Event()
+
+    @activity.defn(name="upload_audio")
+    async def slow_upload(r: UploadRequest) -> None:
+        store.put_bytes(r.artifacts[0].key, b"RIFF")  # the WAV is in the store ...
+        uploading.set()
+        await release.wait()  # ... and the MP3 is still on its way when the cancel comes
+        for artifact in r.artifacts[1:]:
+            store.put_bytes(artifact.key, b"ID3")
+
+    @activity.defn(name="synthesize_speech")
+    async def two_files(r: GenerateRequest) -> InferenceResult:
+        names = [f"{r.clip_id}.wav", f"{r.clip_id}.mp3"]
+        return InferenceResult("slow-local", [Artifact(f"tts/{n}", n) for n in names], 1.5)
+
+    store.put_bytes(f"tts/{clip.id}/part-0000.wav", b"RIFF")  # a streamed chunk
+    store.put_bytes("tts/someone-else.wav", b"RIFF")
+    client = time_skipping_env.client
+    with ThreadPoolExecutor(4) as executor:
+        async with (
+            Worker(client, task_queue=queues.ORCHESTRATION, workflows=[GenerateAudio],
+                   activities=credit_activities.ALL, activity_executor=executor),
+            Worker(client, task_queue=queues.GPU_TTS, activities=[two_files]),
+            Worker(client, task_queue="slow-local", activities=[slow_upload]),
+        ):  # fmt: skip
+            handle = await start(time_skipping_env, req)
+            await asyncio.wait_for(uploading.wait(), 30)
+            await handle.cancel()
+            await asyncio.sleep(0.5)
+            release.set()  # the put in flight finishes after the cancel
+            with pytest.raises(WorkflowFailureError) as failure:
+                await handle.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    balance, row, ledger = state(user, clip)
+    assert balance == 1000 and ledger == [("reserve", -PRICE), ("refund", PRICE)]
+    assert row.status == ClipStatus.CANCELLED and row.object_key is None
+    for key in (f"tts/{clip.id}.wav", f"tts/{clip.id}.mp3", f"tts/{clip.id}/part-0000.wav"):
+        assert not store.exists(key), key
+    assert store.exists("tts/someone-else.wav")
