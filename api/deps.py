@@ -24,9 +24,14 @@ DbSession = Annotated[Session, Depends(get_db)]
 
 def get_current_user(request: Request, db: DbSession) -> User:
     user_id = request.session.get("user_id")
-    user = db.get(User, uuid.UUID(user_id)) if user_id else None
-    if user is None:
+    try:
+        user = db.get(User, uuid.UUID(user_id)) if user_id else None
+    except ValueError:
+        user = None
+    # A cookie from before the account's last sign-out (or from before versions existed) is revoked.
+    if user is None or request.session.get("session_version") != user.session_version:
         request.session.pop("user_id", None)
+        request.session.pop("session_version", None)
         raise LoginRequired()
     request.state.user = user
     return user

@@ -1,5 +1,6 @@
 """Password hashing and CSRF tokens."""
 
+import functools
 import hmac
 import secrets
 
@@ -18,6 +19,16 @@ def verify_password(password: str, hashed: str) -> bool:
         return _passwords.verify(password, hashed)
     except (ValueError, TypeError):
         return False
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """A hash of a random password with the same parameters as real ones.
+
+    Sign-in verifies against it when the e-mail is unknown, so that answer takes as long as a wrong
+    password for a real account and response times do not reveal which e-mails have accounts.
+    """
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def csrf_token(request: Request) -> str:
