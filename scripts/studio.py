@@ -5,13 +5,41 @@ Started by ``scripts/start``; each child is the same command you would run on it
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from studio.migrate import upgrade
 from studio.settings import get_settings
-from temporal.dev_server import start_dev_server, wait_for_port
+from temporal.dev_server import start_dev_server
+
+# How long the site may take to come up while its process is alive (a busy machine is slow to import).
+START_TIMEOUT_S = float(os.environ.get("STUDIO_START_TIMEOUT_S", "180"))
+
+
+def _wait_until_listening(proc: subprocess.Popen, host: str, port: int, budget_s: float) -> bool:
+    """True once something listens on host:port; False if ``proc`` exits or the budget passes."""
+    start = time.monotonic()
+    next_note = start + 10
+    while time.monotonic() - start < budget_s:
+        if proc.poll() is not None:
+            print(f"the site exited (status {proc.returncode}) before it was ready", file=sys.stderr)
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+        if time.monotonic() >= next_note:
+            print(f"   still starting the site ({time.monotonic() - start:.0f} s of {budget_s:.0f} s)...", flush=True)
+            next_note += 10
+    print(
+        f"the site was not listening on {host}:{port} after {budget_s:.0f} s; "
+        "set STUDIO_START_TIMEOUT_S to wait longer",
+        file=sys.stderr,
+    )
+    return False
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -48,7 +76,9 @@ def main() -> int:
             [py, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port), "--log-level", "warning"],
         ):
             children.append(subprocess.Popen(cmd))
-        wait_for_port(host, port)
+        print("==> waiting for the site", flush=True)
+        if not _wait_until_listening(children[-1], host, port, START_TIMEOUT_S):
+            return 1
         print(f"\n  Studio site:  {settings.public_url}\n  Temporal UI:  {settings.temporal_ui_url}\n", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while all(child.poll() is None for child in children):
