@@ -58,16 +58,17 @@ def commit_clip(req: CommitRequest) -> None:
         clip.finished_at = clip.finished_at or utcnow()
 
 
-@activity.defn
-def refund_clip(req: RefundRequest) -> None:
-    """Compensation: give the hold back (if any), mark the clip failed or cancelled, and delete any
-    audio the run already put in the store (a cancel or failure during the upload)."""
+def settle_clip(req: RefundRequest) -> bool:
+    """Give the hold back (if any), mark the clip failed or cancelled, and delete any audio the run
+    already put in the store. Idempotent; a charged clip is left as it is. Returns True when this
+    call finished the clip (it was still unfinished)."""
     with session_scope() as session:
         clip = _clip(session, req.clip_id)
         settled = credits.settle(session, clip.id, LedgerKind.REFUND)
         if settled.kind is LedgerKind.CHARGE:
-            return  # already committed: a finished clip stays finished, with its audio
-        if not clip.status.finished:  # a clip settled before (e.g. by the reconciler) keeps its reason
+            return False  # already committed: a finished clip stays finished, with its audio
+        finishing = not clip.status.finished  # one settled before (e.g. by the reconciler) keeps its reason
+        if finishing:
             clip.status = ClipStatus.CANCELLED if req.cancelled else ClipStatus.FAILED
             clip.error = req.reason
         clip.finished_at = clip.finished_at or utcnow()
@@ -76,6 +77,14 @@ def refund_clip(req: RefundRequest) -> None:
     # After the refund is committed, so an unreachable store delays only this (retried, idempotent)
     # clean-up, never the refund. The upload of a voice changer's source stays with the clip row.
     storage.delete_clip_objects(clip, storage.get_store(), include_source=False)
+    return finishing
+
+
+@activity.defn
+def refund_clip(req: RefundRequest) -> None:
+    """Compensation: give the hold back (if any), mark the clip failed or cancelled, and delete any
+    audio the run already put in the store (a cancel or failure during the upload)."""
+    settle_clip(req)
 
 
 ALL = [reserve_credits, commit_clip, refund_clip]

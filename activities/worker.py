@@ -1,4 +1,5 @@
-"""Orchestration worker: runs the GenerateAudio workflow and its database activities.
+"""Orchestration worker: runs the GenerateAudio workflow and its database activities, and the
+ReconcileClips workflow, whose Schedule it creates (or updates) when it starts.
 
 ``python -m activities.worker``
 """
@@ -10,19 +11,22 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import credits
+from activities import credits, reconcile
 from temporal import queues
 from temporal.client import connect
 from temporal.worker_runtime import run_until_signalled
 from workflows.generate_audio import GenerateAudio
+from workflows.reconcile import ReconcileClips
+
+log = logging.getLogger(__name__)
 
 
 def build_worker(client: Client, executor: ThreadPoolExecutor, task_queue: str = queues.ORCHESTRATION) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[GenerateAudio],
-        activities=credits.ALL,
+        workflows=[GenerateAudio, ReconcileClips],
+        activities=[*credits.ALL, *reconcile.ALL],
         activity_executor=executor,
         max_concurrent_activities=16,
     )
@@ -31,6 +35,10 @@ def build_worker(client: Client, executor: ThreadPoolExecutor, task_queue: str =
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s orchestration %(levelname)s %(message)s")
     client = await connect()
+    try:  # the reconciler settles clips whose workflow was terminated or lost (workflows/reconcile.py)
+        await reconcile.ensure_reconcile_schedule(client)
+    except Exception:
+        log.exception("could not create the reconciler's schedule; stuck clips will not be settled")
     with ThreadPoolExecutor(max_workers=16) as executor:
         await run_until_signalled(build_worker(client, executor))
 

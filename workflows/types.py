@@ -70,3 +70,21 @@ BAD_INPUT = "BadInput"
 INSUFFICIENT_CREDITS = "InsufficientCredits"
 ARTIFACT_LOST = "ArtifactLost"
 GENERATION_FAILED = "GenerationFailed"  # the workflow's own failure type when no finer one applies
+
+
+@dataclass
+class ReconcileRequest:
+    """What the reconciler looks at: unfinished clips older than ``min_age_seconds`` (at most ``limit``
+    per run), optionally only one user's or only the given clips."""
+
+    min_age_seconds: float = 60.0
+    limit: int = 200
+    user_id: str | None = None
+    clip_ids: list[str] | None = None
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    settled: list[str] = field(default_factory=list)  # clip ids marked failed (any hold refunded)
+    errors: int = 0  # clips that could not be checked or settled this time (retried next run)
