@@ -22,7 +22,7 @@ def accuracy(engine: ProceduralEngine, prompts: list, label: str) -> None:
     misses = []
     for prompt, expected in prompts:
         plan = engine.understand(prompt)
-        got = plan.sources
+        got = plan.sources if plan.accepted else []
         by_embedding += any(layer.how == "embedding" for layer in plan.layers)
         if expected is None:
             n_refuse += 1

@@ -49,6 +49,8 @@ class SfxActivities:
             result = job.result()
         except UnmatchedPrompt as exc:
             raise bad_input(str(exc)) from exc
+        # what was matched ("rain (tin) + distant thunder"); InferenceResult has no field for it yet
+        activity.logger.info("clip %s: %r understood as %s", req.clip_id, req.text, result.interpretation)
         artifacts: list[Artifact] = []
         for i, samples in enumerate(result.variations, start=1):
             name = variation_stem(req.clip_id, i)

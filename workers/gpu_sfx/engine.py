@@ -1,7 +1,9 @@
 """Sound-effect engines behind one interface: prompt + duration + influence + seed -> variations.
 
-``ProceduralEngine`` (the default) understands the prompt (``prompt.parse`` with MiniLM for
-clauses no keyword names), renders each source with its own generator, places events in time,
+``ProceduralEngine`` (the default) understands the prompt (``prompt.parse``: keywords, and MiniLM
+for meaning and for telling a catalogue sound from one it cannot make), refuses a prompt it has
+no confident match for (``UnmatchedPrompt``, naming what it heard and its closest sounds),
+renders each source with its own generator, places events in time,
 layers everything and masters the mix: loudness to a target, a peak limiter (no clipping),
 fades. Same prompt, settings and seed => the same audio, sample for sample.
 """
@@ -17,7 +19,8 @@ import numpy as np
 
 from workers.devices import resolve_device
 from workers.gpu_sfx.dsp import RATE, band, place, reverb, rms_db
-from workers.gpu_sfx.prompt import Plan, parse
+from workers.gpu_sfx.foreign import FOREIGN_SOUNDS
+from workers.gpu_sfx.prompt import Match, Plan, parse
 from workers.gpu_sfx.sources import CATALOGUE, SOURCES, Params
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,7 @@ REPEAT_INSIDE = frozenset({"knock", "beep", "bark"})  # one event holds all the 
 
 
 class UnmatchedPrompt(ValueError):
-    """Nothing in the prompt is a sound this engine can make."""
+    """The prompt asks for a sound this engine cannot make, or for nothing it recognises."""
 
 
 @dataclass
@@ -36,6 +39,28 @@ class SfxResult:
     variations: list[np.ndarray]  # float32 mono at ``RATE``
     plan: Plan
     sample_rate: int = RATE
+
+    @property
+    def interpretation(self) -> str:
+        """What was rendered, for the user: "rain (tin) + distant thunder"."""
+        return self.plan.describe()
+
+
+def refusal(prompt: str, plan: Plan) -> str:
+    """The message for a prompt the engine will not render: what it heard, what it can make."""
+    labels = lambda names: ", ".join(SOURCES[n].label for n in names)  # noqa: E731
+    if plan.rejected:
+        heard = "; ".join(f"{r.clause!r} sounds like {r.heard}" for r in plan.rejected)
+        closest = labels(dict.fromkeys(n for r in plan.rejected for n in r.closest))
+        return (
+            f"No sound in this engine matches {prompt.strip()!r}: {heard}, which it cannot make. "
+            f"The closest sounds it can make are {closest}."
+        )
+    examples = ", ".join(s.descriptions[0] for s in CATALOGUE[::5])
+    return (
+        f"No sound in this engine matches {prompt.strip()!r}. It makes weather, water, fire, animals, "
+        f"machines, crowds, impacts and sci-fi effects; try e.g. {examples}."
+    )
 
 
 class SfxEngine(Protocol):
@@ -54,28 +79,43 @@ class ProceduralEngine:
         self._description_vectors = None
         self._lock = threading.Lock()
 
-    def _embed(self, clauses: list[str]) -> list[tuple[str, float]]:
-        """Best catalogue source for each clause by sentence-embedding cosine similarity."""
+    def _embed(self, clauses: list[str]) -> list[Match]:
+        """Each clause's cosine similarity to every source (its best description) and to the
+        nearest sound the catalogue cannot make."""
         from workers.gpu_sfx.text_encoder import get_encoder
 
         with self._lock:
             if self._description_vectors is None:
-                self._description_vectors = get_encoder().encode([d for _, d in self._descriptions])
-        sims = get_encoder().encode(clauses) @ self._description_vectors.T
-        best = sims.max(dim=1)
-        return [(self._descriptions[int(i)][0], float(v)) for v, i in zip(best.values, best.indices, strict=True)]
+                encoder = get_encoder()
+                self._description_vectors = encoder.encode([d for _, d in self._descriptions])
+                self._foreign_vectors = encoder.encode(FOREIGN_SOUNDS)
+        vectors = get_encoder().encode(clauses)
+        sims = (vectors @ self._description_vectors.T).tolist()
+        foreign = (vectors @ self._foreign_vectors.T).max(dim=1)
+        out = []
+        for row, f_score, f_index in zip(sims, foreign.values.tolist(), foreign.indices.tolist(), strict=True):
+            scores: dict[str, float] = {}
+            for (name, _), sim in zip(self._descriptions, row, strict=True):
+                scores[name] = max(scores.get(name, -1.0), sim)
+            out.append(Match(scores, FOREIGN_SOUNDS[f_index], f_score))
+        return out
 
     def understand(self, prompt: str) -> Plan:
         return parse(prompt, self._embed)
 
+    def interpret(self, prompt: str) -> str:
+        """What the engine would make of a prompt ("rain (tin) + distant thunder"); raises
+        ``UnmatchedPrompt`` with the refusal message when it would refuse."""
+        plan = self.understand(prompt)
+        if not plan.accepted:
+            raise UnmatchedPrompt(refusal(prompt, plan))
+        return plan.describe()
+
     def generate(self, prompt: str, seconds: float, influence: float, seed: int, variations: int) -> SfxResult:
         plan = self.understand(prompt)
-        if not plan.layers:
-            examples = ", ".join(s.descriptions[0] for s in CATALOGUE[::5])
-            raise UnmatchedPrompt(
-                f"No sound in this engine matches {prompt.strip()!r}. It makes weather, water, fire, animals, "
-                f"machines, crowds, impacts and sci-fi effects; try e.g. {examples}."
-            )
+        if not plan.accepted:
+            raise UnmatchedPrompt(refusal(prompt, plan))
+        log.info("sound effect %r understood as %s", prompt, plan.describe())
         n = int(round(seconds * RATE))
         out = [render(plan, n, influence, np.random.default_rng([seed, v])) for v in range(variations)]
         return SfxResult(out, plan)

@@ -37,6 +37,10 @@ class Source:
     descriptions: list[str]  # for the sentence-embedding match
     variants: list[str] = field(default_factory=list)
     event_seconds: float = 1.0  # typical length of one event
+    label: str = ""  # what the user is told was matched ("dog barking"); the name if empty
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
@@ -461,7 +465,7 @@ CATALOGUE: list[Source] = [
         "event",
         knock,
         ["knock", "knocking", "knocks", "door knock", "rapping"],
-        ["knocking on a wooden door"],
+        ["knocking on a wooden door", "a fist banging on a door"],
         event_seconds=1.0,
     ),
     Source(
@@ -477,7 +481,7 @@ CATALOGUE: list[Source] = [
         "event",
         gunshot,
         ["gunshot", "gun", "shot", "gunfire", "pistol", "rifle", "bang"],
-        ["a gunshot", "a pistol firing"],
+        ["a gunshot", "a pistol firing", "the crack of a gunshot"],
         event_seconds=1.0,
     ),
     Source(
@@ -565,3 +569,10 @@ CATALOGUE: list[Source] = [
     ),
 ]
 SOURCES = {s.name: s for s in CATALOGUE}
+for _name, _label in {
+    "fire": "crackling fire", "stream": "running water", "ocean": "ocean waves", "engine": "engine",
+    "hum": "sci-fi hum", "crowd": "crowd chatter", "insects": "crickets and insects", "birds": "birdsong",
+    "clock": "clock ticking", "knock": "knocking", "laser": "laser zap", "beep": "electronic beep",
+    "glass": "breaking glass", "bark": "dog barking", "drip": "dripping water",
+}.items():  # fmt: skip
+    SOURCES[_name].label = _label
