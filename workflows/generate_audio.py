@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError, TimeoutType
 
 with workflow.unsafe.imports_passed_through():
@@ -55,6 +55,46 @@ INFERENCE_RETRY = RetryPolicy(
 UPLOAD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_attempts=5, non_retryable_error_types=[ARTIFACT_LOST]
 )
+
+
+# Timeouts are sized by the work a request asks for (its audio length), with generous per-unit budgets:
+# heartbeats (every few seconds) are what notice a dead worker, these only bound a live but stuck one.
+TTS_CHARS_PER_AUDIO_SECOND = 12.0  # Kokoro speaks ~14-16 characters a second at speed 1; fewer is safer
+COMPUTE_PER_AUDIO_SECOND = 4.0  # seconds of compute allowed per audio second: ~7x the 2-core CPU's RTF
+MIN_INFERENCE_START_TO_CLOSE = timedelta(minutes=10)  # what every request got before (a one-liner's budget)
+INFERENCE_QUEUE_ALLOWANCE = timedelta(minutes=30)  # waiting for a free worker, across the attempts
+UPLOAD_PER_AUDIO_SECOND = 0.2  # seconds of upload time per audio second (WAV + MP3)
+MIN_UPLOAD_START_TO_CLOSE = timedelta(minutes=2)
+DEFAULT_VC_SECONDS = 300.0  # an upload whose length was not recorded: the longest the site accepts
+
+
+def audio_seconds(req: GenerateRequest) -> float:
+    """How much audio a request will produce (an upper estimate), from its text, speed and settings."""
+    settings = req.settings or {}
+    if req.kind == "tts":
+        speed = max(float(settings.get("speed", 1.0) or 1.0), 0.1)
+        return len(req.text) / TTS_CHARS_PER_AUDIO_SECOND / speed
+    if req.kind == "voice-conversion":
+        return float(settings.get("source_seconds") or DEFAULT_VC_SECONDS)
+    if req.kind == "sound-effect":
+        return float(settings.get("duration_seconds", 10.0)) * max(int(settings.get("variations", 1)), 1)
+    return 0.0
+
+
+def inference_timeouts(req: GenerateRequest) -> tuple[timedelta, timedelta]:
+    """(start_to_close, schedule_to_close) for the inference activity: each attempt gets time for the
+    whole job at a generous rate; the total covers every attempt plus waiting in the queue."""
+    attempt = max(MIN_INFERENCE_START_TO_CLOSE, timedelta(seconds=round(audio_seconds(req) * COMPUTE_PER_AUDIO_SECOND)))
+    return attempt, attempt * INFERENCE_RETRY.maximum_attempts + INFERENCE_QUEUE_ALLOWANCE
+
+
+def upload_timeout(req: GenerateRequest) -> timedelta:
+    return max(MIN_UPLOAD_START_TO_CLOSE, timedelta(seconds=round(audio_seconds(req) * UPLOAD_PER_AUDIO_SECOND)))
+
+
+def _fairness_key(req: GenerateRequest) -> str:
+    """Where the server supports fairness, tasks of different users are dispatched in turn (max 64 bytes)."""
+    return (req.user_id or req.clip_id)[:64]
 
 
 def _innermost(err: BaseException) -> BaseException:
@@ -147,18 +187,20 @@ class GenerateAudio:
 
     async def _infer_and_upload(self, req: GenerateRequest, route: InferenceRoute) -> tuple[str, float]:
         """Run inference, then upload on the producing worker; redo once if that worker vanished."""
+        start_to_close, schedule_to_close = inference_timeouts(req)
         for attempt in range(2):
             self._stage(route.stage, 0.1)
             result: InferenceResult = await workflow.execute_activity(
                 route.activity, req, task_queue=route.task_queue, result_type=InferenceResult,
-                schedule_to_close_timeout=timedelta(minutes=30), start_to_close_timeout=timedelta(minutes=10),
+                schedule_to_close_timeout=schedule_to_close, start_to_close_timeout=start_to_close,
                 heartbeat_timeout=timedelta(seconds=60), retry_policy=INFERENCE_RETRY,
+                priority=Priority(fairness_key=_fairness_key(req)),  # users take turns at the queue
             )  # fmt: skip
             self._stage("uploading", 0.9)
             try:
                 await workflow.execute_activity(
                     "upload_audio", UploadRequest(req.clip_id, result.artifacts), task_queue=result.worker_queue,
-                    schedule_to_start_timeout=timedelta(minutes=1), start_to_close_timeout=timedelta(minutes=2),
+                    schedule_to_start_timeout=timedelta(minutes=1), start_to_close_timeout=upload_timeout(req),
                     retry_policy=UPLOAD_RETRY,
                     # A cancel waits for a put in flight to end, so the compensation's delete comes after it.
                     cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

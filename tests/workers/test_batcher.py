@@ -101,3 +101,34 @@ def test_several_batching_threads_share_the_queue() -> None:
     assert results == {n: [n + 1] for n in range(12)}
     assert peak[0] == 2  # two batches were in the model at once
     assert batcher.stats.items == 12
+
+
+def test_owners_take_turns_so_a_short_job_overtakes_a_long_one() -> None:
+    """User A queues 40 windows; user B's one window, queued after them, runs after at most one more of A's."""
+    gate = threading.Event()
+    model = RecordingModel()
+    batcher = Batcher(lambda items: (gate.wait(), model(items))[1], size_of=lambda i: 1, max_batch=1)
+    long_job = batcher.submit(list(range(100, 140)), owner="user-a")  # the first one holds the model
+    time.sleep(0.05)
+    short_job = batcher.submit([7], owner="user-b")
+    gate.set()
+    assert short_job[0].result(timeout=5) == 14
+    assert [f.result(timeout=5) for f in long_job] == [2 * i for i in range(100, 140)]
+    order = [b[0] for b in model.batches]
+    assert order.index(7) <= 2, order  # A's window in flight, at most one more of A's, then B's
+    assert [i for i in order if i != 7] == list(range(100, 140))  # each owner's own order is kept
+
+
+def test_fair_batches_share_places_between_owners() -> None:
+    """Batching: a batch is filled one window per owner in turn, not with the first owner's backlog."""
+    gate = threading.Event()
+    model = RecordingModel()
+    batcher = Batcher(lambda items: (gate.wait(), model(items))[1], size_of=lambda i: 1, max_batch=4, window_s=0)
+    first = batcher.submit([0], owner="a")
+    time.sleep(0.05)  # the model now holds [0]; what follows queues up
+    rest = batcher.submit(list(range(1, 20)), owner="a") + batcher.submit([100, 101], owner="b")
+    gate.set()
+    for f in [*first, *rest]:
+        f.result(timeout=5)
+    assert model.batches[0] == [0]
+    assert sorted(model.batches[1]) == [1, 2, 100, 101]  # a, b, a, b

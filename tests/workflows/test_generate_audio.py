@@ -8,7 +8,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from studio.models import Clip, ClipStatus, LedgerEntry, User
 from studio.storage import get_store
 from temporal import queues
 from tests.conftest import make_clip, make_user
-from workflows.generate_audio import GenerateAudio
+from workflows.generate_audio import ROUTES, GenerateAudio, inference_timeouts
 from workflows.types import (
     ARTIFACT_LOST,
     BAD_INPUT,
@@ -298,3 +299,43 @@ async def test_cancel_during_upload_deletes_what_was_uploaded(time_skipping_env:
     for key in (f"tts/{clip.id}.wav", f"tts/{clip.id}.mp3", f"tts/{clip.id}/part-0000.wav"):
         assert not store.exists(key), key
     assert store.exists("tts/someone-else.wav")
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "settings", "at_least"),
+    [
+        ("tts", "Hello there.", {"speed": 1.0}, timedelta(minutes=10)),  # a one-liner keeps the old budget
+        # 5 000 characters at speed 0.5 (~7 to 14 min of audio): more than the old 10 minutes per attempt
+        ("tts", "word " * 1000, {"speed": 0.5}, timedelta(minutes=50)),
+        ("voice-conversion", "rec.wav", {"source_seconds": 300.0}, timedelta(minutes=20)),
+        ("sound-effect", "rain", {"duration_seconds": 22.0, "variations": 4}, timedelta(minutes=10)),
+    ],
+)
+async def test_inference_timeouts_are_sized_by_the_work(
+    time_skipping_env: WorkflowEnvironment, kind: str, text: str, settings: dict, at_least: timedelta
+) -> None:
+    user, clip, req = start_request()
+    req.kind, req.text, req.settings = kind, text, settings
+    seen: list[activity.Info] = []
+
+    @activity.defn(name=ROUTES[kind].activity)
+    async def record(r: GenerateRequest) -> InferenceResult:
+        seen.append(activity.info())
+        return InferenceResult("fake-local", [Artifact(f"x/{r.clip_id}.wav", f"{r.clip_id}.wav")], 1.0)
+
+    client = time_skipping_env.client
+    with ThreadPoolExecutor(4) as executor:
+        async with (
+            Worker(client, task_queue=queues.ORCHESTRATION, workflows=[GenerateAudio],
+                   activities=credit_activities.ALL, activity_executor=executor),
+            Worker(client, task_queue=ROUTES[kind].task_queue, activities=[record]),
+            Worker(client, task_queue="fake-local", activities=[Fakes().upload]),
+        ):  # fmt: skip
+            await (await start(time_skipping_env, req)).result()
+    start_to_close, schedule_to_close = inference_timeouts(req)
+    assert start_to_close >= at_least
+    assert seen[0].start_to_close_timeout == start_to_close
+    assert seen[0].schedule_to_close_timeout == schedule_to_close >= 3 * start_to_close  # room for every attempt
+    assert seen[0].heartbeat_timeout == timedelta(seconds=60)  # liveness is still the heartbeat's job
+    if kind == "tts" and len(text) > 1000:  # slower speech is more audio to make
+        assert start_to_close > inference_timeouts(replace(req, settings={"speed": 2.0}))[0]

@@ -1,7 +1,9 @@
 """The inference step for TTS: text -> Kokoro -> WAV + MP3 in this worker's spool.
 
-Heartbeats after every chunk (so a stuck or dead worker is noticed and cancellation reaches
-it) and tells the workflow its progress. Bad input raises a non-retryable ``BadInput``.
+Heartbeats every few seconds and after every chunk (so a dead worker is noticed and cancellation
+reaches it) and tells the workflow its progress. Bad input raises a non-retryable ``BadInput``.
+Each chunk's windows are queued at the batcher under the user's id, so users take turns: a long
+job yields to another user's short one between windows.
 """
 
 import asyncio
@@ -18,6 +20,14 @@ from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.text import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workflows.types import GenerateRequest, InferenceResult
+
+HEARTBEAT_SECONDS = 5
+
+
+async def _heartbeat_every(seconds: float, latest: list[int]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        activity.heartbeat(*latest)
 
 
 def validate(req: GenerateRequest, max_chars: int) -> tuple[list[str], float]:
@@ -46,20 +56,29 @@ class TtsActivities:
     async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
         chunks, speed = validate(req, get_settings().max_text_chars)
         streaming = bool(req.settings.get("stream"))
+        owner = req.user_id or req.clip_id  # users take turns at the batcher, window by window
         pieces: list[np.ndarray] = []
+        latest = [0, len(chunks)]
         await report_progress(0, len(chunks))
-        for i, chunk in enumerate(chunks, start=1):
-            try:
-                audio = await self.engine.synthesize_async(chunk, req.voice, speed)
-            except ValueError as exc:  # the engine found nothing it can speak in this chunk
-                raise bad_input(f"Cannot speak this text: {exc}") from exc
-            if pieces:
-                audio = np.concatenate([self.engine.pause(), audio])
-            pieces.append(audio)
-            if streaming:  # parts concatenate to exactly the final audio
-                part = to_wav(audio, self.engine.sample_rate)
-                await asyncio.to_thread(self.store.put_bytes, stream_part_key(req.clip_id, i - 1), part)
-            await report_progress(i, len(chunks))
+        # A chunk may wait its turn behind other users' work for longer than the heartbeat timeout:
+        # keep heartbeating meanwhile (the work-sized start-to-close timeout bounds a hang).
+        ticker = asyncio.ensure_future(_heartbeat_every(HEARTBEAT_SECONDS, latest))
+        try:
+            for i, chunk in enumerate(chunks, start=1):
+                try:
+                    audio = await self.engine.synthesize_async(chunk, req.voice, speed, owner)
+                except ValueError as exc:  # the engine found nothing it can speak in this chunk
+                    raise bad_input(f"Cannot speak this text: {exc}") from exc
+                if pieces:
+                    audio = np.concatenate([self.engine.pause(), audio])
+                pieces.append(audio)
+                if streaming:  # parts concatenate to exactly the final audio
+                    part = to_wav(audio, self.engine.sample_rate)
+                    await asyncio.to_thread(self.store.put_bytes, stream_part_key(req.clip_id, i - 1), part)
+                latest[0] = i
+                await report_progress(i, len(chunks))
+        finally:
+            ticker.cancel()
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate
         artifacts = await spool_audio(self.spool_dir, "tts", req.clip_id, samples, rate)

@@ -6,6 +6,10 @@ futures. One inference thread takes everything waiting, waits up to ``window`` f
 cheap, then runs each bucket as one batch. With nothing else waiting a request runs at once: the
 window only applies while others are queued, so a lone request pays no batching delay. With
 ``threads`` > 1 several such loops share the queue (on a GPU each gets its own CUDA stream).
+
+Fairness: work is queued per owner (the TTS activity passes the user id) and taken round-robin,
+one utterance per owner per turn, so one user's 5 000-character job yields to another user's
+one-liner after at most one of its own utterances instead of making it wait behind all of them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -35,6 +40,41 @@ class BatchStats:
         return self.items / self.batches if self.batches else 0.0
 
 
+class FairQueue(Generic[Item]):
+    """A queue with one lane per owner, served round-robin: each ``get`` takes the oldest entry of
+    the owner whose turn it is, then sends that owner to the back of the rotation."""
+
+    def __init__(self) -> None:
+        self._lanes: OrderedDict[Hashable, deque[Item]] = OrderedDict()
+        self._ready = threading.Condition()
+
+    def put(self, owner: Hashable, entry: Item) -> None:
+        with self._ready:
+            self._lanes.setdefault(owner, deque()).append(entry)
+            self._ready.notify()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Item:
+        with self._ready:
+            if block and not self._ready.wait_for(lambda: self._lanes, timeout):
+                raise queue.Empty
+            if not self._lanes:
+                raise queue.Empty
+            owner, lane = next(iter(self._lanes.items()))
+            entry = lane.popleft()
+            if lane:
+                self._lanes.move_to_end(owner)  # its next entry waits for everyone else's turn
+            else:
+                del self._lanes[owner]
+            return entry
+
+    def get_nowait(self) -> Item:
+        return self.get(block=False)
+
+    def owners(self) -> int:
+        with self._ready:
+            return len(self._lanes)
+
+
 class Batcher(Generic[Item, Result]):
     def __init__(
         self,
@@ -47,25 +87,26 @@ class Batcher(Generic[Item, Result]):
     ) -> None:
         self._infer, self._size_of = infer, size_of
         self.max_batch, self.window_s, self.max_spread = max(1, max_batch), window_s, max_spread
-        self._queue: queue.SimpleQueue[tuple[Item, Future]] = queue.SimpleQueue()
+        self._queue: FairQueue[tuple[Item, Future]] = FairQueue()
         self.stats = BatchStats()
         self._stats_lock = threading.Lock()
         # More than one thread lets one batch be prepared and launched while another computes.
         for i in range(max(1, threads)):
             threading.Thread(target=self._loop, name=f"tts-batcher-{i}", daemon=True).start()
 
-    def submit(self, items: Sequence[Item]) -> list[Future]:
-        """Queue utterances; each future resolves to that utterance's own result."""
+    def submit(self, items: Sequence[Item], owner: Hashable = None) -> list[Future]:
+        """Queue utterances; each future resolves to that utterance's own result. Owners (users)
+        take turns: see ``FairQueue``."""
         futures = []
         for item in items:
             future: Future = Future()
-            self._queue.put((item, future))
+            self._queue.put(owner, (item, future))
             futures.append(future)
         return futures
 
-    def run(self, items: Sequence[Item]) -> list[Result]:
+    def run(self, items: Sequence[Item], owner: Hashable = None) -> list[Result]:
         """Submit and wait (for callers that are threads)."""
-        return [f.result() for f in self.submit(items)]
+        return [f.result() for f in self.submit(items, owner)]
 
     def _collect(self) -> list[tuple[Item, Future]]:
         pending = [self._queue.get()]

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -108,15 +109,18 @@ class KokoroEngine:
                 pieces.append(np.zeros(int(window.pause_after * SAMPLE_RATE), dtype=np.float32))
         return np.concatenate(pieces).astype(np.float32)
 
-    def synthesize(self, text: str, voice_id: str, speed: float = 1.0) -> np.ndarray:
-        """Speak one chunk of text (blocking); float32 samples at 24 kHz."""
+    def synthesize(self, text: str, voice_id: str, speed: float = 1.0, owner: Hashable = None) -> np.ndarray:
+        """Speak one chunk of text (blocking); float32 samples at 24 kHz. ``owner`` (a user id) takes
+        turns with other owners at the batcher, window by window."""
         windows = self.windows(text, voice_id, speed)
-        return self.join(windows, self.batcher.run([w.utterance for w in windows]))
+        return self.join(windows, self.batcher.run([w.utterance for w in windows], owner))
 
-    async def synthesize_async(self, text: str, voice_id: str, speed: float = 1.0) -> np.ndarray:
+    async def synthesize_async(
+        self, text: str, voice_id: str, speed: float = 1.0, owner: Hashable = None
+    ) -> np.ndarray:
         """As ``synthesize``, for coroutines: waits on the batcher without holding a thread."""
         windows = await asyncio.to_thread(self.windows, text, voice_id, speed)
-        futures = [asyncio.wrap_future(f) for f in self.batcher.submit([w.utterance for w in windows])]
+        futures = [asyncio.wrap_future(f) for f in self.batcher.submit([w.utterance for w in windows], owner)]
         try:
             audios = [await f for f in futures]
         finally:

@@ -20,14 +20,19 @@ from temporal.worker_runtime import run_until_signalled
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, get_engine
 
+# Without batching, requests still run one window at a time, but the batcher serves users in turn:
+# a slot is only a place in that rotation (a coroutine and its text), so there are several, lest
+# one user's long jobs hold every slot and another user's one-liner wait at the queue for them.
+UNBATCHED_CONCURRENCY = 8
+
 
 def concurrent_syntheses(engine: KokoroEngine) -> int:
     """How many requests this worker takes at once: enough to fill batches when the engine batches;
-    otherwise two, so the next request's text preparation overlaps the current inference."""
+    otherwise ``UNBATCHED_CONCURRENCY``, so a short request gets its turn at the batcher beside long ones."""
     configured = get_settings().tts_max_concurrent
     if configured:
         return configured
-    return max(2, 2 * engine.batcher.max_batch) if engine.batcher.max_batch > 1 else 2
+    return max(2, 2 * engine.batcher.max_batch) if engine.batcher.max_batch > 1 else UNBATCHED_CONCURRENCY
 
 
 def build_workers(
