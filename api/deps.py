@@ -15,6 +15,8 @@ from studio.models import User
 
 
 def get_db() -> Iterator[Session]:
+    """The request's session. Dependencies end their reads with a commit so that no pooled
+    connection stays checked out while an async handler awaits Temporal or a worker thread."""
     with get_sessionmaker()() as session:
         yield session
 
@@ -33,6 +35,7 @@ def get_current_user(request: Request, db: DbSession) -> User:
         request.session.pop("user_id", None)
         request.session.pop("session_version", None)
         raise LoginRequired()
+    db.commit()  # end the read: the connection goes back to the pool while the handler awaits other work
     request.state.user = user
     return user
 

@@ -1,23 +1,28 @@
 """Starting a generation from the site: validate, rate-limit, record the clip, start its workflow.
 
 Nothing is charged here; the workflow's first activity reserves the credits. The checks here
-exist so bad requests get a clear message and never start a workflow.
+exist so bad requests get a clear message and never start a workflow. Every database call here
+runs in a worker thread, in its own short transaction: the event loop never waits on a lock, so
+one user's refused or stuck request cannot stall the site for everyone else.
 """
 
 import asyncio
 import logging
 import math
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
 from api.errors import UserError
-from studio.models import Clip, ClipKind, ClipStatus, User, utcnow, workflow_id_for
+from studio.db import get_sessionmaker, session_scope
+from studio.models import Admission, Clip, ClipKind, ClipStatus, User, utcnow, workflow_id_for
 from studio.settings import get_settings
 from studio.storage import get_store
 from studio.uploads import UnusableAudio, decode_upload
@@ -44,42 +49,87 @@ def validate_tts(text: str, voice: str, speed: float) -> str:
     return text
 
 
-def _check_rate_limit(db: Session, user: User) -> None:
+def _rate_limit_wait(db: Session, user_id: uuid.UUID) -> int | None:
+    """Seconds until another generation fits in the per-minute limit, or None if one fits now.
+
+    Counted from admissions, not clips, so deleting clips cannot make room."""
     settings = get_settings()
     window_start = utcnow() - timedelta(minutes=1)
     recent = db.scalars(
-        select(Clip.created_at).where(Clip.user_id == user.id, Clip.created_at > window_start).order_by(Clip.created_at)
+        select(Admission.admitted_at)
+        .where(Admission.user_id == user_id, Admission.admitted_at > window_start)
+        .order_by(Admission.admitted_at)
     ).all()
-    if len(recent) >= settings.rate_limit_per_minute:
-        oldest = recent[-settings.rate_limit_per_minute]
-        if oldest.tzinfo is None:  # SQLite returns naive datetimes
-            oldest = oldest.replace(tzinfo=window_start.tzinfo)
-        wait = max(1, math.ceil((oldest - window_start).total_seconds()))
-        raise UserError(
+    if len(recent) < settings.rate_limit_per_minute:
+        return None
+    oldest = recent[-settings.rate_limit_per_minute]
+    if oldest.tzinfo is None:  # SQLite returns naive datetimes
+        oldest = oldest.replace(tzinfo=window_start.tzinfo)
+    return max(1, math.ceil((oldest - window_start).total_seconds()))
+
+
+def _refusal(db: Session, user_id: uuid.UUID, price: int) -> UserError | None:
+    """Why this user cannot start a generation costing ``price`` now (429 or 402), or None."""
+    settings = get_settings()
+    if (wait := _rate_limit_wait(db, user_id)) is not None:
+        return UserError(
             f"You can start {settings.rate_limit_per_minute} generations a minute. Try again in {wait} s.",
             429,
             headers={"Retry-After": str(wait)},
         )
+    balance = db.scalar(select(User.credits).where(User.id == user_id))
+    if balance is None or balance < price:
+        return UserError(f"This costs {price} credits and you have {balance or 0}.", 402)
+    return None
 
 
-def _admit(db: Session, user: User, units: int = 1) -> int:
-    """Rate limit and balance check; returns the price (per generation x units). Nothing is charged here."""
-    settings = get_settings()
-    price = settings.price_per_generation * units
-    # A no-op write takes the user's row lock (PostgreSQL) or the write lock (SQLite) until commit,
-    # so two concurrent starts cannot both pass the rate limit.
-    db.execute(update(User).where(User.id == user.id).values(credits=User.credits))
-    _check_rate_limit(db, user)
-    balance = db.scalar(select(User.credits).where(User.id == user.id))
-    if balance < price:
-        raise UserError(f"This costs {price} credits and you have {balance}.", 402)
-    return price
+def _price(units: int) -> int:
+    return get_settings().price_per_generation * units
 
 
-async def _launch(db: Session, client: Client, clip: Clip) -> Clip:
-    """Record the clip, then start its workflow; if that fails the clip is marked failed (nothing charged)."""
-    db.add(clip)
-    db.commit()
+def precheck(user_id: uuid.UUID, units: int = 1) -> None:
+    """Refuse early (no lock taken) before costly work such as decoding an upload; ``admit`` decides."""
+    with get_sessionmaker()() as db:
+        if refusal := _refusal(db, user_id, _price(units)):
+            raise refusal
+
+
+def admit(clip: Clip) -> Clip:
+    """Rate limit and balance check, then record the admission and the clip, in one short transaction.
+
+    Blocking: call it in a worker thread (``asyncio.to_thread``), never on the event loop. A no-op
+    write takes the user's row lock (PostgreSQL) or the write lock (SQLite) so two concurrent starts
+    cannot both pass the limit; every path out of here commits or rolls back, so the lock never
+    outlives the call. Nothing is charged: the workflow reserves the credits.
+    """
+    with get_sessionmaker()() as db:
+        try:
+            db.execute(update(User).where(User.id == clip.user_id).values(credits=User.credits))
+            if refusal := _refusal(db, clip.user_id, clip.cost):
+                raise refusal
+            db.execute(delete(Admission).where(
+                Admission.user_id == clip.user_id, Admission.admitted_at < utcnow() - timedelta(minutes=5)
+            ))  # fmt: skip
+            db.add(Admission(user_id=clip.user_id))
+            db.add(clip)
+            db.commit()
+        except OperationalError as exc:  # lock or statement timeout: the database is busy
+            db.rollback()
+            log.warning("admission for user %s hit a database timeout: %s", clip.user_id, exc)
+            raise UserError("The studio is busy right now; try again in a moment.", 503, {"Retry-After": "2"}) from exc
+        except BaseException:
+            db.rollback()
+            raise
+    return clip
+
+
+async def _launch(client: Client, clip: Clip) -> Clip:
+    """Admit and record the clip (in a worker thread), then start its workflow."""
+    return await _start_workflow(client, await asyncio.to_thread(admit, clip))
+
+
+async def _start_workflow(client: Client, clip: Clip) -> Clip:
+    """Start a recorded clip's workflow; if that fails the clip is marked failed (nothing was charged)."""
     request = GenerateRequest(
         clip_id=str(clip.id), user_id=str(clip.user_id), kind=clip.kind.value, text=clip.text, voice=clip.voice,
         cost=clip.cost, settings=clip.settings,
@@ -91,70 +141,86 @@ async def _launch(db: Session, client: Client, clip: Clip) -> Clip:
         )  # fmt: skip
     except Exception as exc:
         log.exception("could not start workflow for clip %s", clip.id)
-        clip.status, clip.error, clip.finished_at = ClipStatus.FAILED, "The studio could not queue this job.", utcnow()
-        db.commit()
+        await asyncio.to_thread(_mark_unqueued, clip.id)
+        clip.status, clip.error = ClipStatus.FAILED, "The studio could not queue this job."
         raise UserError("The generation service is unavailable right now; nothing was charged.", 503) from exc
     return clip
 
 
+def _mark_unqueued(clip_id: uuid.UUID) -> None:
+    with session_scope() as db:
+        db.execute(update(Clip).where(Clip.id == clip_id).values(
+            status=ClipStatus.FAILED, error="The studio could not queue this job.", finished_at=utcnow()
+        ))  # fmt: skip
+
+
 def _new_clip(
-    user: User, kind: ClipKind, text: str, voice: str, cost: int, settings: dict, clip_id: uuid.UUID | None = None
+    user: User, kind: ClipKind, text: str, voice: str, units: int, settings: dict, clip_id: uuid.UUID | None = None
 ) -> Clip:
     clip_id = clip_id or uuid.uuid4()
     return Clip(
         id=clip_id, user_id=user.id, kind=kind, text=text, voice=voice, settings=settings,
-        status=ClipStatus.QUEUED, cost=cost, workflow_id=workflow_id_for(clip_id),
+        status=ClipStatus.QUEUED, cost=_price(units), workflow_id=workflow_id_for(clip_id),
     )  # fmt: skip
 
 
-async def start_tts(
-    db: Session, client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False
-) -> Clip:
+async def start_tts(client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False) -> Clip:
     """Validate, rate-limit and record a TTS clip, then start its workflow. ``stream`` asks the
     worker to publish each chunk as it is made (for the streaming API)."""
     text = validate_tts(text, voice, speed)
-    cost = _admit(db, user)
     settings = {"speed": speed} | ({"stream": True} if stream else {})
-    return await _launch(db, client, _new_clip(user, ClipKind.TTS, text, voice, cost, settings))
+    return await _launch(client, _new_clip(user, ClipKind.TTS, text, voice, 1, settings))
+
+
+UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def upload_name(filename: str | None) -> str:
+    """A display name for an upload: no path, no control characters (a NUL would break file systems)."""
+    name = UNSAFE_NAME_CHARS.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name[:120] or "recording"
+
+
+def upload_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,7}", suffix) else ".bin"
 
 
 async def start_voice_conversion(
-    db: Session, client: Client, user: User, data: bytes, filename: str, voice: str, pitch: float,
-    formant: float | None,
+    client: Client, user: User, data: bytes, filename: str, voice: str, pitch: float, formant: float | None,
 ) -> Clip:  # fmt: skip
-    """Check the recording really is usable audio, store it, then start its conversion."""
+    """Check the settings and the user's admission first (cheap), then that the recording really
+    is usable audio; store it, then start its conversion."""
     if voice not in VOICES:
         raise UserError("Choose one of the listed voices.", 422)
     if not (-12 <= pitch <= 12):
         raise UserError("Pitch shift must be between -12 and +12 semitones.", 422)
     if formant is not None and not (0.8 <= formant <= 1.3):
         raise UserError("Formant shift must be between 0.8 and 1.3.", 422)
+    await asyncio.to_thread(precheck, user.id)
     try:
         samples = await asyncio.to_thread(decode_upload, data, 16_000)
     except UnusableAudio as exc:
         raise UserError(str(exc), 422) from exc
-    name = (filename or "recording").rsplit("/", 1)[-1][:120]
+    name = upload_name(filename)
     clip_id = uuid.uuid4()
-    source_key = f"uploads/{clip_id}{Path(name).suffix.lower()[:8] or '.bin'}"
-    # Store the upload before _admit: _admit's write lock is held until _launch commits, and an
-    # await in between would let another request on this event loop block on that lock.
+    source_key = f"uploads/{clip_id}{upload_suffix(name)}"
     await asyncio.to_thread(get_store().put_bytes, source_key, data)
-    try:
-        cost = _admit(db, user)
-    except UserError:
-        db.rollback()  # release the lock before awaiting the clean-up
-        await asyncio.to_thread(get_store().delete, source_key)
-        raise
     settings = {
         "source_key": source_key, "source_name": name, "source_seconds": round(len(samples) / 16_000, 2),
         "pitch": pitch, "formant": formant,
     }  # fmt: skip
-    return await _launch(db, client, _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, cost, settings, clip_id))
+    clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, 1, settings, clip_id)
+    try:
+        clip = await asyncio.to_thread(admit, clip)
+    except UserError:  # refused after all (a parallel request won): the upload belongs to no clip
+        await asyncio.to_thread(get_store().delete, source_key)
+        raise
+    return await _start_workflow(client, clip)
 
 
 async def start_sound_effect(
-    db: Session, client: Client, user: User, prompt: str, seconds: float, influence: float, variations: int,
-    seed: int | None,
+    client: Client, user: User, prompt: str, seconds: float, influence: float, variations: int, seed: int | None,
 ) -> Clip:  # fmt: skip
     """Check the settings, then start a sound-effect generation; each variation costs one generation."""
     prompt = " ".join(prompt.split())
@@ -162,9 +228,8 @@ async def start_sound_effect(
         raise UserError(message, 422)
     if seed is not None and not (0 <= seed < 2**32):
         raise UserError("The seed must be a whole number from 0 to 4294967295.", 422)
-    cost = _admit(db, user, units=variations)
     settings = {
         "duration_seconds": seconds, "prompt_influence": influence, "variations": variations,
         "seed": seed if seed is not None else uuid.uuid4().int % 2**32,
     }  # fmt: skip
-    return await _launch(db, client, _new_clip(user, ClipKind.SOUND_EFFECT, prompt, "", cost, settings))
+    return await _launch(client, _new_clip(user, ClipKind.SOUND_EFFECT, prompt, "", variations, settings))

@@ -10,16 +10,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 
+from api.body_limit import BodyLimit
 from api.errors import LoginRequired, UserError
 from api.public import elevenlabs_routes, openai_routes
 from api.public.errors import ApiError, error_response, is_public_api
 from api.routers import account, auth, clips, sound_effects, tts, voice_changer
+from api.security_headers import SecurityHeaders
 from api.templating import is_htmx, render
-from api.upload_limit import UploadLimit
 from studio.settings import ROOT, get_settings
 from temporal.client import connect
 
@@ -76,10 +79,12 @@ def create_app() -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.add_middleware(
-        UploadLimit,
-        limit=settings.vc_max_upload_bytes,
-        paths=("/voice-changer", "/v1/speech-to-speech", "/v1/voice-changer"),
+        BodyLimit,
+        upload_limit=settings.vc_max_upload_bytes,
+        upload_paths=("/voice-changer", "/v1/speech-to-speech", "/v1/voice-changer"),
     )
+    s3_origin = settings.s3_endpoint_url if settings.storage_backend == "s3" and settings.s3_endpoint_url else None
+    app.add_middleware(SecurityHeaders, media_origins=(s3_origin,) if s3_origin else ())
     app.mount("/static", StaticFiles(directory=ROOT / "api" / "static"), name="static")
     for module in (
         auth,
@@ -107,6 +112,15 @@ def create_app() -> FastAPI:
         if is_htmx(request):
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_busy(request: Request, exc: OperationalError | PoolTimeout) -> Response:
+        # A lock or statement timeout (PostgreSQL) or a busy SQLite: the request can be retried.
+        log.warning("database busy on %s: %s", request.url.path, exc)
+        return _error_response(
+            request, "The studio is busy right now; try again in a moment.", 503, {"Retry-After": "2"}
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

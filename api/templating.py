@@ -14,6 +14,7 @@ templates.env.globals["workflow_ui_url"] = workflow_ui_url
 def render(request: Request, name: str, status_code: int = 200, headers: dict | None = None, **context):  # noqa: ANN201
     context.setdefault("user", getattr(request.state, "user", None))
     context["csrf_token"] = csrf_token(request)
+    context["csp_nonce"] = getattr(request.state, "csp_nonce", "")
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
 
 

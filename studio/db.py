@@ -9,10 +9,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from studio.settings import get_settings
 
+LOCK_TIMEOUT_MS = 5_000
+STATEMENT_TIMEOUT_MS = 30_000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+SQLITE_BUSY_TIMEOUT_S = 10
 
-def make_engine(url: str) -> Engine:
+
+def make_engine(url: str, request_timeouts: bool = True) -> Engine:
+    """``request_timeouts``: bound lock waits and statements (off for migrations, which may be long)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -20,11 +26,22 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if not request_timeouts:
+        return create_engine(url, pool_pre_ping=True)
+    # A request waits at most LOCK_TIMEOUT for a row lock and never runs a statement past
+    # STATEMENT_TIMEOUT; a connection left idle inside a transaction is closed by the server, so
+    # one stuck request can never hold a user's row (and everyone queued behind it) indefinitely.
+    options = (
+        f"-c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+        f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    )
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10, connect_args={"options": options}
+    )
 
 
 @lru_cache

@@ -4,13 +4,37 @@ Every process (site, orchestration worker, GPU workers, tests) reads the same cl
 deployment is configured in one place.
 """
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# Secrets that once shipped as defaults: refused, since cookies signed with them can be forged.
+PUBLISHED_SECRETS = frozenset({"dev-insecure-secret-change-me"})
+MIN_PRODUCTION_SECRET_CHARS = 32
+
+
+def load_or_create_secret(path: Path) -> str:
+    """This installation's random secret: read it, or create it atomically (first process wins)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # fails if another process created it first; theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 class Settings(BaseSettings):
@@ -23,7 +47,9 @@ class Settings(BaseSettings):
 
     # Site
     public_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "dev-insecure-secret-change-me"
+    # Signs session cookies and local media links. Empty: a random key made on first start and
+    # kept in var_dir/secret_key (every process on this machine reads the same file).
+    secret_key: str = ""
     # None means: secure cookies exactly when public_url is https.
     cookie_secure: bool | None = None
 
@@ -74,6 +100,16 @@ class Settings(BaseSettings):
     sfx_model_dir: Path | None = None  # for diffusers: a save_pretrained() directory
     sfx_device: Literal["auto", "cpu", "cuda"] = "auto"
     sfx_steps: int = 50  # diffusion steps
+
+    @model_validator(mode="after")
+    def _usable_secret_key(self) -> "Settings":
+        if not self.secret_key:
+            self.secret_key = load_or_create_secret(self.var_dir / "secret_key")
+        elif self.secret_key in PUBLISHED_SECRETS:
+            raise ValueError("STUDIO_SECRET_KEY is a published default: anyone could forge sessions. Unset it.")
+        elif self.public_url.startswith("https://") and len(self.secret_key) < MIN_PRODUCTION_SECRET_CHARS:
+            raise ValueError(f"STUDIO_SECRET_KEY must have at least {MIN_PRODUCTION_SECRET_CHARS} characters.")
+        return self
 
     @property
     def vc_profiles_dir(self) -> Path:

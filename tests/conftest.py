@@ -125,4 +125,4 @@ def s3_env(endpoint: str, bucket: str) -> dict[str, str]:
     }
 
 
-os.environ.setdefault("STUDIO_SECRET_KEY", "test-secret")
+os.environ.setdefault("STUDIO_SECRET_KEY", "test-secret-for-the-suite-only-0123456789")

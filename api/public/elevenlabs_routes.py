@@ -1,5 +1,6 @@
 """ElevenLabs-compatible routes: voices, models, user, text to speech (+ stream), history."""
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ from api.deps import DbSession, TemporalClient
 from api.generation import start_sound_effect, start_tts, start_voice_conversion
 from api.public.auth import ApiUser
 from api.public.errors import ApiError
-from api.public.speech import encoded_audio, stream_audio, wait_until_done
+from api.public.speech import finished_audio, stream_audio
 from studio.audio import MP3_24K, AudioFormat, parse_output_format
 from studio.clips import delete_clip
 from studio.models import Clip, ClipKind, ClipStatus, LedgerEntry, LedgerKind, User
@@ -118,7 +119,9 @@ def search_voices(
         and (not gender or v.gender.lower() == gender.lower())
         and (not accent or v.accent.lower() == accent.lower())
     ]  # fmt: skip
-    start = int(next_page_token) if next_page_token and next_page_token.isdigit() else 0
+    if next_page_token and not re.fullmatch(r"[0-9]{1,6}", next_page_token):
+        raise ApiError(422, "next_page_token is not one this server returned.", "invalid_page_token")
+    start = int(next_page_token) if next_page_token else 0
     page = matches[start : start + page_size]
     more = start + page_size < len(matches)
     return {
@@ -198,25 +201,24 @@ AUDIO_RESPONSES = {200: {"content": {"audio/mpeg": {}}, "description": "The gene
 
 @router.post("/text-to-speech/{voice_id}", response_class=Response, responses=AUDIO_RESPONSES)
 async def text_to_speech(
-    voice_id: str, body: TextToSpeechRequest, user: ApiUser, db: DbSession, client: TemporalClient,
+    voice_id: str, body: TextToSpeechRequest, user: ApiUser, client: TemporalClient,
     output_format: OutputFormat = "mp3_44100_128",
 ) -> Response:  # fmt: skip
     """Speak the text; returns the audio once the clip's workflow is done."""
     fmt, voice, speed = _tts_args(body, voice_id, output_format)
-    clip = await start_tts(db, client, user, body.text, voice, speed)
-    await wait_until_done(client, clip)
-    db.refresh(clip)
-    return Response(encoded_audio(clip, fmt), media_type=fmt.media_type, headers=_headers(clip))
+    clip = await start_tts(client, user, body.text, voice, speed)
+    audio = await finished_audio(client, clip, fmt)
+    return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
 
 
 @router.post("/text-to-speech/{voice_id}/stream", response_class=StreamingResponse, responses=AUDIO_RESPONSES)
 async def text_to_speech_stream(
-    voice_id: str, body: TextToSpeechRequest, user: ApiUser, db: DbSession, client: TemporalClient,
+    voice_id: str, body: TextToSpeechRequest, user: ApiUser, client: TemporalClient,
     output_format: OutputFormat = "mp3_44100_128",
 ) -> StreamingResponse:  # fmt: skip
     """Speak the text, sending audio as soon as its first sentence is ready."""
     fmt, voice, speed = _tts_args(body, voice_id, output_format)
-    clip = await start_tts(db, client, user, body.text, voice, speed, stream=True)
+    clip = await start_tts(client, user, body.text, voice, speed, stream=True)
     return await streaming_response(client, clip, fmt, _headers(clip))
 
 
@@ -242,7 +244,7 @@ async def streaming_response(client, clip: Clip, fmt, headers: dict[str, str]) -
 @router.post("/voice-changer/{voice_id}", response_class=Response, responses=AUDIO_RESPONSES)  # current SDK path
 @router.post("/voice-changer/{voice_id}/stream", response_class=Response, responses=AUDIO_RESPONSES)
 async def speech_to_speech(
-    voice_id: str, user: ApiUser, db: DbSession, client: TemporalClient,
+    voice_id: str, user: ApiUser, client: TemporalClient,
     audio: Annotated[UploadFile, File(description="the recording to re-voice")],
     model_id: Annotated[str | None, Form()] = None,
     output_format: OutputFormat = "mp3_44100_128",
@@ -252,12 +254,9 @@ async def speech_to_speech(
     The ``/stream`` paths answer the same way: conversion needs the whole recording first."""
     fmt = _format(output_format)
     data = await audio.read()
-    clip = await start_voice_conversion(
-        db, client, user, data, audio.filename or "audio", _voice(voice_id).id, 0.0, None
-    )
-    await wait_until_done(client, clip)
-    db.refresh(clip)
-    return Response(encoded_audio(clip, fmt), media_type=fmt.media_type, headers=_headers(clip))
+    clip = await start_voice_conversion(client, user, data, audio.filename or "audio", _voice(voice_id).id, 0.0, None)
+    audio = await finished_audio(client, clip, fmt)
+    return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
 
 
 class SoundGenerationRequest(BaseModel):
@@ -271,17 +270,16 @@ class SoundGenerationRequest(BaseModel):
 
 @router.post("/sound-generation", response_class=Response, responses=AUDIO_RESPONSES)
 async def sound_generation(
-    body: SoundGenerationRequest, user: ApiUser, db: DbSession, client: TemporalClient,
+    body: SoundGenerationRequest, user: ApiUser, client: TemporalClient,
     output_format: OutputFormat = "mp3_44100_128",
 ) -> Response:  # fmt: skip
     """Generate a sound effect from a text prompt; returns the audio once its workflow is done."""
     fmt = _format(output_format)
     seconds = body.duration_seconds if body.duration_seconds is not None else sfx.DEFAULT_SECONDS
     influence = body.prompt_influence if body.prompt_influence is not None else sfx.DEFAULT_INFLUENCE
-    clip = await start_sound_effect(db, client, user, body.text, seconds, influence, 1, None)
-    await wait_until_done(client, clip)
-    db.refresh(clip)
-    return Response(encoded_audio(clip, fmt), media_type=fmt.media_type, headers=_headers(clip))
+    clip = await start_sound_effect(client, user, body.text, seconds, influence, 1, None)
+    audio = await finished_audio(client, clip, fmt)
+    return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
 
 
 def history_item(clip: Clip) -> dict[str, Any]:

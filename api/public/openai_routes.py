@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import DbSession, TemporalClient
+from api.deps import TemporalClient
 from api.generation import start_tts
 from api.public.auth import ApiUser
 from api.public.elevenlabs_routes import AUDIO_RESPONSES, _headers, streaming_response
@@ -46,11 +46,11 @@ def resolve_voice(name: str) -> str:
 
 
 @router.post("/speech", response_class=StreamingResponse, responses=AUDIO_RESPONSES)
-async def create_speech(body: SpeechRequest, user: ApiUser, db: DbSession, client: TemporalClient) -> StreamingResponse:
+async def create_speech(body: SpeechRequest, user: ApiUser, client: TemporalClient) -> StreamingResponse:
     if body.model not in MODELS:
         raise ApiError(400, f"Unknown model {body.model!r}: use one of {', '.join(sorted(MODELS))}.", "invalid_model")
     if body.stream_format == "sse":
         raise ApiError(400, "stream_format 'sse' is not supported; use 'audio'.", "unsupported_stream_format")
     fmt = audio_format(body.response_format, FORMAT_RATES[body.response_format])
-    clip = await start_tts(db, client, user, body.input, resolve_voice(body.voice), body.speed, stream=True)
+    clip = await start_tts(client, user, body.input, resolve_voice(body.voice), body.speed, stream=True)
     return await streaming_response(client, clip, fmt, _headers(clip))

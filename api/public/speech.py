@@ -8,7 +8,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-import numpy as np
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
@@ -43,15 +42,21 @@ async def wait_until_done(client: Client, clip: Clip) -> None:
         raise ApiError(504, "The generation is taking too long; find it later in your history.") from err
 
 
-def clip_samples(clip: Clip) -> tuple[np.ndarray, int]:
-    if clip.status != ClipStatus.SUCCEEDED or not clip.object_key:
-        raise ApiError(404, "This item has no audio.")
-    return read_wav(get_store().get_bytes(clip.object_key))
-
-
-def encoded_audio(clip: Clip, fmt: AudioFormat) -> bytes:
-    samples, rate = clip_samples(clip)
+def _encoded_audio(clip_id: uuid.UUID, fmt: AudioFormat) -> bytes:
+    """The finished clip's audio in ``fmt`` (blocking: database, store and encoder)."""
+    with session_scope() as db:
+        clip = db.get(Clip, clip_id)
+        if clip is None or clip.status != ClipStatus.SUCCEEDED or not clip.object_key:
+            raise ApiError(404, "This item has no audio.")
+        key = clip.object_key
+    samples, rate = read_wav(get_store().get_bytes(key))
     return encode(samples, rate, fmt)
+
+
+async def finished_audio(client: Client, clip: Clip, fmt: AudioFormat) -> bytes:
+    """Wait for the clip's workflow, then read and encode its audio in a worker thread."""
+    await wait_until_done(client, clip)
+    return await asyncio.to_thread(_encoded_audio, clip.id, fmt)
 
 
 def _part_or_none(key: str) -> bytes | None:

@@ -1,4 +1,8 @@
-"""History, live status fragments, cancel, and audio links for a user's clips."""
+"""History, live status fragments, cancel, and audio links for a user's clips.
+
+The async handlers (they ask Temporal for live status) do their database work in worker threads,
+so a slow or locked database never stalls the event loop that serves everyone.
+"""
 
 import asyncio
 import logging
@@ -89,7 +93,7 @@ async def clip_view(client: Client | None, clip: Clip) -> ClipView:
         # already committed the row, so read it again rather than show a half-finished card.
         session = object_session(clip)
         if session is not None:
-            session.refresh(clip)
+            await asyncio.to_thread(session.refresh, clip)
         if clip.status.finished:
             return _finished_view(clip)
     return ClipView(clip, status.stage, status.progress, status.detail)
@@ -115,6 +119,13 @@ async def history(
     client: MaybeTemporalClient,
     page: Annotated[int, Query(ge=1)] = 1,
 ):  # noqa: ANN201
+    clips, total, pages = await asyncio.to_thread(_history_page, db, user, page)
+    views = await asyncio.gather(*(clip_view(client, c) for c in clips))
+    return render(request, "history.html", clips=views, page=min(page, pages), pages=pages, total=total)
+
+
+def _history_page(db: Session, user: User, page: int) -> tuple[list[Clip], int, int]:
+    """One page of the user's clips, newest first, with the total and the page count (blocking)."""
     total = db.scalar(select(func.count()).select_from(Clip).where(Clip.user_id == user.id)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     clips = db.scalars(
@@ -124,13 +135,12 @@ async def history(
         .offset((min(page, pages) - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
-    views = await asyncio.gather(*(clip_view(client, c) for c in clips))
-    return render(request, "history.html", clips=views, page=min(page, pages), pages=pages, total=total)
+    return list(clips), total, pages
 
 
 @router.get("/clips/{clip_id}/status")
 async def clip_status(request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: MaybeTemporalClient):  # noqa: ANN201
-    clip = owned_clip(db, user, clip_id)
+    clip = await asyncio.to_thread(owned_clip, db, user, clip_id)
     view = await clip_view(client, clip)
     headers = {"HX-Trigger": "balance-changed"} if clip.status.finished else None
     return render(request, "partials/clip_card.html", clip=view, headers=headers)
@@ -138,7 +148,7 @@ async def clip_status(request: Request, clip_id: str, user: CurrentUser, db: DbS
 
 @router.post("/clips/{clip_id}/cancel", dependencies=[CsrfChecked])
 async def cancel_clip(request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: TemporalClient):  # noqa: ANN201
-    clip = owned_clip(db, user, clip_id)
+    clip = await asyncio.to_thread(owned_clip, db, user, clip_id)
     if not clip.status.finished:
         handle = client.get_workflow_handle(clip.workflow_id)
         try:

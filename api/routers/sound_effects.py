@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
-from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.errors import UserError
 from api.generation import start_sound_effect
 from api.routers.clips import queued_card
@@ -26,7 +26,7 @@ def parse_seed(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True, int("²") fails
         raise UserError("The seed must be a whole number (or empty for a random one).", 422)
     return int(value)
 
@@ -35,7 +35,6 @@ def parse_seed(value: str) -> int | None:
 async def generate(
     request: Request,
     user: CurrentUser,
-    db: DbSession,
     client: TemporalClient,
     prompt: Annotated[str, Form(max_length=2000)] = "",
     duration: Annotated[float, Form()] = sfx.DEFAULT_SECONDS,
@@ -43,5 +42,5 @@ async def generate(
     variations: Annotated[int, Form()] = 1,
     seed: Annotated[str, Form(max_length=20)] = "",
 ):  # noqa: ANN201
-    clip = await start_sound_effect(db, client, user, prompt, duration, influence, variations, parse_seed(seed))
+    clip = await start_sound_effect(client, user, prompt, duration, influence, variations, parse_seed(seed))
     return queued_card(request, clip)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.generation import start_tts
 from api.routers.clips import queued_card
 from api.templating import render
@@ -34,14 +34,12 @@ def tts_page(request: Request, user: CurrentUser):  # noqa: ANN201
 async def generate(
     request: Request,
     user: CurrentUser,
-    db: DbSession,
     client: TemporalClient,
     text: Annotated[str, Form(max_length=100_000)] = "",
     voice: Annotated[str, Form(max_length=64)] = DEFAULT_VOICE,
     speed: Annotated[float, Form()] = 1.0,
 ):  # noqa: ANN201
-    clip = await start_tts(db, client, user, text, voice, speed)
-    db.refresh(user)
+    clip = await start_tts(client, user, text, voice, speed)
     return queued_card(request, clip)
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from api.deps import CsrfChecked, CurrentUser, DbSession, TemporalClient
+from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.generation import start_voice_conversion
 from api.routers.clips import queued_card
 from api.templating import render
@@ -35,7 +35,6 @@ def parse_formant(value: str) -> float | None:
 async def convert(
     request: Request,
     user: CurrentUser,
-    db: DbSession,
     client: TemporalClient,
     audio: Annotated[UploadFile, File(description="the recording to re-voice")],
     voice: Annotated[str, Form(max_length=64)] = DEFAULT_VOICE,
@@ -43,7 +42,5 @@ async def convert(
     formant: Annotated[str, Form(max_length=16, pattern=r"^(auto|\d(\.\d+)?)?$")] = "auto",
 ):  # noqa: ANN201
     data = await audio.read()
-    clip = await start_voice_conversion(
-        db, client, user, data, audio.filename or "recording", voice, pitch, parse_formant(formant)
-    )
+    clip = await start_voice_conversion(client, user, data, audio.filename, voice, pitch, parse_formant(formant))
     return queued_card(request, clip)
