@@ -15,8 +15,9 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
+from activities.reconcile import reconcile
 from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, TemporalClient
 from api.errors import UserError
 from api.templating import is_htmx, render
@@ -24,7 +25,7 @@ from studio.clips import delete_clip
 from studio.models import Clip, ClipKind, ClipStatus, User
 from studio.storage import LocalStore, content_type_for, get_store, variation_key, variation_stem
 from studio.voices import VOICES
-from workflows.types import GenerationStatus
+from workflows.types import GenerationStatus, ReconcileRequest
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -146,6 +147,16 @@ async def clip_status(request: Request, clip_id: str, user: CurrentUser, db: DbS
     return render(request, "partials/clip_card.html", clip=view, headers=headers)
 
 
+ORPHAN_MIN_AGE_SECONDS = 10  # younger clips may still be between their row and their workflow's start
+
+
+async def settle_if_orphaned(client: Client, db: Session, clip: Clip) -> None:
+    """An unfinished clip whose workflow is gone (terminated from the Temporal UI, timed out, lost):
+    settle it now, as the reconciler would on its next pass, so the owner's cancel or delete works."""
+    await reconcile(client, ReconcileRequest(clip_ids=[str(clip.id)], min_age_seconds=ORPHAN_MIN_AGE_SECONDS))
+    await asyncio.to_thread(db.refresh, clip)
+
+
 @router.post("/clips/{clip_id}/cancel", dependencies=[CsrfChecked])
 async def cancel_clip(request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: TemporalClient):  # noqa: ANN201
     clip = await asyncio.to_thread(owned_clip, db, user, clip_id)
@@ -155,20 +166,35 @@ async def cancel_clip(request: Request, clip_id: str, user: CurrentUser, db: DbS
             desc = await handle.describe()
             if desc.status == WorkflowExecutionStatus.RUNNING:
                 await handle.cancel()
+            else:
+                await settle_if_orphaned(client, db, clip)
         except RPCError as exc:
-            raise UserError("Could not reach the job service to cancel; try again.", 503) from exc
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise UserError("Could not reach the job service to cancel; try again.", 503) from exc
+            await settle_if_orphaned(client, db, clip)
     return render(request, "partials/clip_card.html", clip=await clip_view(client, clip))
 
 
 @router.post("/clips/{clip_id}/delete", dependencies=[CsrfChecked])
-def delete(request: Request, clip_id: str, user: CurrentUser, db: DbSession) -> Response:
+async def delete(
+    request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: MaybeTemporalClient
+) -> Response:
     """Remove a finished clip from history (an HTMX swap removes its card)."""
-    clip = owned_clip(db, user, clip_id)
+    clip = await asyncio.to_thread(owned_clip, db, user, clip_id)
+    if not clip.status.finished and client is not None:
+        try:
+            await settle_if_orphaned(client, db, clip)  # a running workflow is left alone
+        except RPCError:
+            log.warning("could not check clip %s's workflow before deleting", clip.id)
     if not clip.status.finished:
         raise UserError("This clip is still being generated: cancel it first.", 409)
+    await asyncio.to_thread(_delete_and_commit, db, clip)
+    return Response(status_code=200)
+
+
+def _delete_and_commit(db: Session, clip: Clip) -> None:
     delete_clip(db, clip, get_store())
     db.commit()
-    return Response(status_code=200)
 
 
 @router.get("/clips/{clip_id}/audio")
