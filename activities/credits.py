@@ -53,6 +53,8 @@ def commit_clip(req: CommitRequest) -> None:
             )
         clip.status = ClipStatus.SUCCEEDED
         clip.object_key = req.object_key
+        if req.details:
+            clip.settings = {**clip.settings, **req.details}
         clip.duration_seconds = req.duration_seconds
         clip.error = None
         clip.finished_at = clip.finished_at or utcnow()

@@ -165,10 +165,12 @@ class GenerateAudio:
                 "reserve_credits", req, task_queue=queues.ORCHESTRATION,
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
             )  # fmt: skip
-            object_key, duration = await self._infer_and_upload(req, route)
+            result = await self._infer_and_upload(req, route)
+            object_key = result.artifacts[0].key
             self._stage("committing", 0.95)
+            commit = CommitRequest(req.clip_id, object_key, result.duration_seconds, result.details)
             await workflow.execute_activity(
-                "commit_clip", CommitRequest(req.clip_id, object_key, duration), task_queue=queues.ORCHESTRATION,
+                "commit_clip", commit, task_queue=queues.ORCHESTRATION,
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
             )  # fmt: skip
         except BaseException as err:
@@ -185,7 +187,7 @@ class GenerateAudio:
         self._stage("done", 1.0)
         return object_key
 
-    async def _infer_and_upload(self, req: GenerateRequest, route: InferenceRoute) -> tuple[str, float]:
+    async def _infer_and_upload(self, req: GenerateRequest, route: InferenceRoute) -> InferenceResult:
         """Run inference, then upload on the producing worker; redo once if that worker vanished."""
         start_to_close, schedule_to_close = inference_timeouts(req)
         for attempt in range(2):
@@ -211,7 +213,7 @@ class GenerateAudio:
                 raise
             if workflow.cancellation_reason() is not None:  # cancelled while the put finished: undo it
                 raise asyncio.CancelledError("cancelled during the upload")
-            return result.artifacts[0].key, result.duration_seconds
+            return result
         raise AssertionError("unreachable")
 
     async def _refund(self, req: GenerateRequest, reason: str, cancelled: bool) -> None:

@@ -27,6 +27,9 @@ class InferenceResult:
     worker_queue: str  # the producing worker's own queue: the upload must run there
     artifacts: list[Artifact]
     duration_seconds: float
+    # What the worker learnt that the user should see (a sound effect's interpretation); merged
+    # into the clip's settings at commit.
+    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class CommitRequest:
     clip_id: str
     object_key: str
     duration_seconds: float
+    details: dict = field(default_factory=dict)  # InferenceResult.details
 
 
 @dataclass

@@ -17,9 +17,8 @@ async def test_an_oversized_form_is_refused_before_sign_in_reads_it(site: httpx.
             sent.append(1)
             yield b"\x00" * 100_000
 
-    resp = await site.post(
-        "/login", content=huge_part(), headers={"X-CSRF-Token": token, "content-type": "multipart/form-data; boundary=xyz"}
-    )
+    headers = {"X-CSRF-Token": token, "content-type": "multipart/form-data; boundary=xyz"}
+    resp = await site.post("/login", content=huge_part(), headers=headers)
     assert resp.status_code == 413 and "too large" in resp.text
     assert len(sent) < 300  # cut off near the 1 MB cap, not after 30 MB
 

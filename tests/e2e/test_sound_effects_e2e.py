@@ -40,6 +40,7 @@ async def test_generate_two_variations_and_download_them(stack: Stack) -> None:
         html, stages = await wait_until_finished(site, clip_id, timeout=120)
         assert stages[-1] == "done", html
         assert "Variation 2" in html and "seed 1234" in html
+        assert "made as “" in html and "rain" in html.split("made as “")[1].split("”")[0]
         variations = []
         for v in (1, 2):
             wav = await site.get(f"/clips/{clip_id}/audio?v={v}", follow_redirects=True)

@@ -245,7 +245,8 @@ async def test_voice_conversion_runs_on_the_vc_queue(time_skipping_env: Workflow
     @activity.defn(name="convert_voice")
     async def fake_convert(r: GenerateRequest) -> InferenceResult:
         seen.append(activity.info().task_queue)
-        return InferenceResult("fake-local", [Artifact(f"vc/{r.clip_id}.wav", f"{r.clip_id}.wav")], 2.0)
+        artifacts = [Artifact(f"vc/{r.clip_id}.wav", f"{r.clip_id}.wav")]
+        return InferenceResult("fake-local", artifacts, 2.0, details={"matched": "a test detail"})
 
     fakes = Fakes()
     async with workers(time_skipping_env.client, fakes):
@@ -254,6 +255,7 @@ async def test_voice_conversion_runs_on_the_vc_queue(time_skipping_env: Workflow
     assert seen == [queues.GPU_VC] and fakes.inference_attempts == 0
     balance, row, _ = state(user, clip)
     assert balance == 1000 - PRICE and row.object_key == f"vc/{clip.id}.wav"
+    assert row.settings == req.settings | {"matched": "a test detail"}  # the worker's details reach the clip
 
 
 async def test_cancel_during_upload_deletes_what_was_uploaded(time_skipping_env: WorkflowEnvironment) -> None:

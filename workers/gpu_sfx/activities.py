@@ -49,11 +49,11 @@ class SfxActivities:
             result = job.result()
         except UnmatchedPrompt as exc:
             raise bad_input(str(exc)) from exc
-        # what was matched ("rain (tin) + distant thunder"); InferenceResult has no field for it yet
         activity.logger.info("clip %s: %r understood as %s", req.clip_id, req.text, result.interpretation)
         artifacts: list[Artifact] = []
         for i, samples in enumerate(result.variations, start=1):
             name = variation_stem(req.clip_id, i)
             artifacts += await spool_audio(self.spool_dir, "sfx", name, samples, result.sample_rate)
             await report_progress(i, variations)
-        return InferenceResult(self.local_queue, artifacts, seconds)
+        # what was matched ("rain (tin) + distant thunder"), shown on the clip's card
+        return InferenceResult(self.local_queue, artifacts, seconds, {"interpretation": result.interpretation})
