@@ -21,7 +21,9 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-# Proposed settings: STUDIO_LOGIN_MAX_FAILURES, STUDIO_LOGIN_MAX_FAILURES_PER_IP, STUDIO_LOGIN_WINDOW_S.
+from studio.settings import get_settings
+
+# Defaults for tests and direct use; the site reads STUDIO_LOGIN_* (see throttle_for).
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_IP = 20  # higher: people behind one NAT share an address
 WINDOW_S = 15 * 60
@@ -108,7 +110,10 @@ def throttle_for(app: FastAPI) -> LoginThrottle:
         with _create_lock:
             throttle = getattr(app.state, "login_throttle", None)
             if throttle is None:
-                throttle = app.state.login_throttle = LoginThrottle()
+                settings = get_settings()
+                throttle = app.state.login_throttle = LoginThrottle(
+                    settings.login_max_failures, settings.login_max_failures_per_ip, settings.login_window_seconds
+                )
     return throttle
 
 

@@ -14,9 +14,6 @@ from studio.migrate import upgrade
 from studio.settings import get_settings
 from temporal.dev_server import start_dev_server
 
-# How long the site may take to come up while its process is alive (a busy machine is slow to import).
-START_TIMEOUT_S = float(os.environ.get("STUDIO_START_TIMEOUT_S", "180"))
-
 
 def _wait_until_listening(proc: subprocess.Popen, host: str, port: int, budget_s: float) -> bool:
     """True once something listens on host:port; False if ``proc`` exits or the budget passes."""
@@ -36,7 +33,7 @@ def _wait_until_listening(proc: subprocess.Popen, host: str, port: int, budget_s
             next_note += 10
     print(
         f"the site was not listening on {host}:{port} after {budget_s:.0f} s; "
-        "set STUDIO_START_TIMEOUT_S to wait longer",
+        "set STUDIO_START_TIMEOUT_SECONDS to wait longer",
         file=sys.stderr,
     )
     return False
@@ -63,6 +60,7 @@ def main() -> int:
                 ui_port=ui_port,
                 ip=t_host,
                 log_file=settings.var_dir / "temporal.log",
+                timeout=settings.start_timeout_seconds,
             )  # fmt: skip
         )
         print("==> database migrations", flush=True)
@@ -77,7 +75,7 @@ def main() -> int:
         ):
             children.append(subprocess.Popen(cmd))
         print("==> waiting for the site", flush=True)
-        if not _wait_until_listening(children[-1], host, port, START_TIMEOUT_S):
+        if not _wait_until_listening(children[-1], host, port, settings.start_timeout_seconds):
             return 1
         print(f"\n  Studio site:  {settings.public_url}\n  Temporal UI:  {settings.temporal_ui_url}\n", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # None means: secure cookies exactly when public_url is https.
     cookie_secure: bool | None = None
 
+    # How long scripts/start waits for the Temporal dev server and the site to listen while
+    # their processes are alive (a busy machine can be slow to import everything).
+    start_timeout_seconds: float = 180
+
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -64,6 +68,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 3
     max_text_chars: int = 5_000
     api_timeout_seconds: float = 300  # how long a public-API call waits for its generation
+
+    # Sign-in throttling (per site process): failures allowed per account e-mail and per client
+    # address within the window before further attempts get a 429.
+    login_max_failures: int = 5
+    login_max_failures_per_ip: int = 20
+    login_window_seconds: float = 15 * 60
 
     # Object store
     storage_backend: Literal["local", "s3"] = "local"
@@ -83,7 +93,7 @@ class Settings(BaseSettings):
     tts_max_batch: int = 64  # utterances per forward pass (torch engine)
     tts_batch_window_ms: float = 5  # under load, wait this long for more utterances to batch
     tts_infer_threads: int = 1  # batching loops sharing the GPU (each its own CUDA stream)
-    tts_max_concurrent: int = 0  # synthesize activities at once; 0: 64 when batching, else 2
+    tts_max_concurrent: int = 0  # synthesize activities at once; 0: 64 when batching, else 8
     tts_threads: int = 0  # 0: let the runtime decide
     tts_spool_dir: Path | None = None  # worker-local audio awaiting upload
     tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models

@@ -21,9 +21,12 @@ def temporal_cli() -> str:
     return venv_binary("temporal")
 
 
-def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
+def wait_for_port(host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    """Wait until something listens on host:port; give up early if ``proc`` (the server) exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server exited (status {proc.returncode}) before listening on {host}:{port}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -39,6 +42,7 @@ def start_dev_server(
     ip: str = "127.0.0.1",
     extra_args: list[str] | None = None,
     log_file: Path | None = None,
+    timeout: float = 60.0,
 ) -> subprocess.Popen:
     """Start ``temporal server start-dev``; ``db_file`` None keeps state in memory.
 
@@ -56,8 +60,8 @@ def start_dev_server(
     log = log_file.open("ab") if log_file else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(ip, port)
-    except TimeoutError:
+        wait_for_port(ip, port, timeout, proc)
+    except (TimeoutError, RuntimeError):
         proc.terminate()
         raise
     return proc

@@ -49,4 +49,4 @@ def test_the_budget_bounds_the_wait(capsys) -> None:  # noqa: ANN001
     finally:
         proc.kill()
         proc.wait()
-    assert "STUDIO_START_TIMEOUT_S" in capsys.readouterr().err
+    assert "STUDIO_START_TIMEOUT_SECONDS" in capsys.readouterr().err
