@@ -5,6 +5,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from tests.speech import median_pitch, transcribe, word_error_rate
+from tests.workers.margins import expect
 from workers.gpu_tts.activities import validate
 from workers.gpu_tts.engine import KokoroEngine, get_engine
 from workers.gpu_tts.text import split_into_chunks
@@ -60,7 +61,7 @@ def engine() -> KokoroEngine:
     return get_engine()
 
 
-def test_two_voices_speak_the_words_and_sound_different(engine: KokoroEngine) -> None:
+def test_two_voices_speak_the_words_and_sound_different(engine: KokoroEngine, record_property) -> None:  # noqa: ANN001
     """Real Kokoro audio, checked by a recogniser: a US female and a US male voice."""
     heard = {}
     for voice in ("af_heart", "am_adam"):
@@ -68,13 +69,15 @@ def test_two_voices_speak_the_words_and_sound_different(engine: KokoroEngine) ->
         assert audio.dtype == np.float32 and 1.5 < len(audio) / engine.sample_rate < 6
         heard[voice] = (word_error_rate(SENTENCE, transcribe(audio, engine.sample_rate)), audio)
     for voice, (wer, _) in heard.items():
-        assert wer <= 0.25, f"{voice} was not understood (WER {wer:.2f})"
+        # one word of slack over the measured 2/9 (af_heart), the same on every CPU code path, with
+        # the float torch engine and with every silent-bin phase re-drawn (docs/numeric_margins.md)
+        expect(record_property, f"tts WER [{voice}]", wer, at_most=0.34)
     female = median_pitch(heard["af_heart"][1], engine.sample_rate)
     male = median_pitch(heard["am_adam"][1], engine.sample_rate)
-    assert female > 1.35 * male, (female, male)  # measured ~195 Hz vs ~113 Hz
+    expect(record_property, "tts pitch af_heart / am_adam", female / male, above=1.35)  # ~195 Hz vs ~113 Hz
 
 
-def test_speed_changes_duration(engine: KokoroEngine) -> None:
+def test_speed_changes_duration(engine: KokoroEngine, record_property) -> None:  # noqa: ANN001
     normal = engine.synthesize(SENTENCE, "am_michael", 1.0)
     fast = engine.synthesize(SENTENCE, "am_michael", 1.5)
-    assert len(fast) < 0.8 * len(normal)
+    expect(record_property, "tts length at speed 1.5 / at 1.0", len(fast) / len(normal), below=0.8)
