@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.sfx_prompts import HELD_OUT, LABELLED
 from bench.tts_bench import machine
-from workers.gpu_sfx.dsp import RATE
+from workers.gpu_sfx.dsp import SFX_RATE
 from workers.gpu_sfx.engine import ProceduralEngine
 
 
@@ -61,7 +61,7 @@ def main() -> None:
             rtfs.append((time.perf_counter() - start) / seconds)
             levels.append(20 * np.log10(np.sqrt(np.mean(audio**2)) + 1e-12))
             peaks.append(float(np.max(np.abs(audio))))
-            assert len(audio) == int(round(seconds * RATE))
+            assert len(audio) == int(round(seconds * SFX_RATE))
     print(f"\n## Mastering over {len(levels)} renders ({len(prompts)} labelled prompts x 2 s and 10 s)\n")
     print(
         f"- RMS level: median {statistics.median(levels):.1f} dBFS, 10th-90th percentile "

@@ -40,9 +40,9 @@ def machine() -> str:
 
 def bench_rtf(voices: list[str] | None) -> None:
     from studio.voices import VOICES
-    from workers.gpu_tts.engine import get_engine
+    from workers.gpu_tts.engine import tts_engine
 
-    engine = get_engine()
+    engine = tts_engine()
     engine.synthesize(SENTENCE, "af_heart")  # warm-up
     print(f"\n## Real-time factor ({engine.device}, {machine()})\n")
     print("| voice | audio s | compute s | RTF | × real time |\n|---|---|---|---|---|")

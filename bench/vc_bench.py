@@ -21,7 +21,7 @@ from bench.tts_bench import machine
 from studio.audio import to_wav
 from studio.uploads import decode_upload
 from tests.speech import transcribe, word_error_rate
-from workers.gpu_tts.engine import get_engine
+from workers.gpu_tts.engine import tts_engine
 from workers.gpu_vc import profiles, speaker
 from workers.gpu_vc.engine import RATE, get_converter
 
@@ -46,7 +46,7 @@ def render(source: str, text: str) -> np.ndarray:
         chunks = list(piper_joe().synthesize(text))
         audio = np.concatenate([c.audio_float_array for c in chunks])
         return decode_upload(to_wav(audio, chunks[0].sample_rate), RATE)
-    return get_engine().synthesize(text, source)
+    return tts_engine().synthesize(text, source)
 
 
 def main() -> None:

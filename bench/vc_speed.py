@@ -36,10 +36,10 @@ STAGES = ("profile", "analysis", "warp trials", "final resynthesis")
 
 
 def prepare(path: str) -> None:
-    from workers.gpu_tts.engine import get_engine
+    from workers.gpu_tts.engine import tts_engine
     from workers.gpu_vc import profiles
 
-    engine = get_engine()
+    engine = tts_engine()
     clips = {f"{voice}:{i}": engine.synthesize(text, voice) for voice in SOURCES for i, text in enumerate(TEXTS)}
     np.savez(path, **clips)
     for target in TARGETS:

@@ -16,10 +16,11 @@ from bench.sfx_prompts import HELD_OUT, LABELLED
 from studio.storage import variation_key
 from tests.workers.margins import expect
 from workers.gpu_sfx.activities import sfx_settings
-from workers.gpu_sfx.dsp import RATE
-from workers.gpu_sfx.engine import PEAK_CEILING, ProceduralEngine, UnmatchedPrompt
+from workers.gpu_sfx.dsp import SFX_RATE
+from workers.gpu_sfx.engine import ProceduralEngine, UnmatchedPrompt
 from workers.gpu_sfx.foreign import FOREIGN_SOUNDS
 from workers.gpu_sfx.prompt import clauses, keyword_source, parse
+from workers.gpu_sfx.result import PEAK_CEILING
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +130,7 @@ def test_a_prompt_it_cannot_make_is_refused_not_faked(engine: ProceduralEngine) 
 @pytest.mark.parametrize("seconds", [0.5, 4.0, 22.0])
 def test_renders_exact_length_without_clipping(engine: ProceduralEngine, prompt: str, seconds: float) -> None:
     (audio,) = engine.generate(prompt, seconds, 0.5, 7, 1).variations
-    assert audio.dtype == np.float32 and len(audio) == int(round(seconds * RATE))
+    assert audio.dtype == np.float32 and len(audio) == int(round(seconds * SFX_RATE))
     assert np.isfinite(audio).all()
     assert np.max(np.abs(audio)) <= PEAK_CEILING + 1e-6
     assert np.sqrt(np.mean(audio**2)) > 0.005  # not silence
@@ -161,7 +162,7 @@ def test_events_are_placed_and_distance_dulls(engine: ProceduralEngine) -> None:
 
     def brightness(audio: np.ndarray) -> float:
         spectrum = np.abs(np.fft.rfft(audio))
-        freqs = np.fft.rfftfreq(len(audio), 1 / RATE)
+        freqs = np.fft.rfftfreq(len(audio), 1 / SFX_RATE)
         return float((spectrum * freqs).sum() / spectrum.sum())
 
     near = engine.generate("close thunder", 6.0, 1.0, 9, 1).variations[0]

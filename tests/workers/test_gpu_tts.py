@@ -7,8 +7,8 @@ from temporalio.exceptions import ApplicationError
 from tests.speech import median_pitch, transcribe, word_error_rate
 from tests.workers.margins import expect
 from workers.gpu_tts.activities import validate
-from workers.gpu_tts.engine import KokoroEngine, get_engine
-from workers.gpu_tts.text import split_into_chunks
+from workers.gpu_tts.chunking import split_into_chunks
+from workers.gpu_tts.engine import KokoroEngine, tts_engine
 from workflows.types import GenerateRequest
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."
@@ -58,7 +58,7 @@ def test_bad_requests_are_non_retryable(overrides: dict, message: str) -> None:
 
 @pytest.fixture(scope="module")
 def engine() -> KokoroEngine:
-    return get_engine()
+    return tts_engine()
 
 
 def test_two_voices_speak_the_words_and_sound_different(engine: KokoroEngine, record_property) -> None:  # noqa: ANN001

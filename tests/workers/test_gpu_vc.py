@@ -12,7 +12,7 @@ import torch
 
 from tests.speech import median_pitch, transcribe, word_error_rate
 from tests.workers.margins import expect
-from workers.gpu_tts.engine import get_engine
+from workers.gpu_tts.engine import tts_engine
 from workers.gpu_vc import features, speaker, vocoder, world
 from workers.gpu_vc.cheaptrick import cheaptrick
 from workers.gpu_vc.engine import RATE, get_converter
@@ -22,7 +22,7 @@ SENTENCE = "A quiet morning walk along the river helps me think clearly about th
 
 @pytest.fixture(scope="module")
 def source() -> np.ndarray:
-    return get_engine().synthesize(SENTENCE, "am_michael")  # not one of the targets below
+    return tts_engine().synthesize(SENTENCE, "am_michael")  # not one of the targets below
 
 
 @pytest.mark.parametrize("target", ["af_heart", "bm_george"])
@@ -86,7 +86,7 @@ def test_resynthesis_without_conversion_sounds_like_the_source(source: np.ndarra
 
 
 def test_speaker_embeddings_tell_voices_apart(record_property) -> None:  # noqa: ANN001
-    tts = get_engine()
+    tts = tts_engine()
     a1 = speaker.embed(tts.synthesize("The first sentence for this voice.", "af_heart"), RATE)
     a2 = speaker.embed(tts.synthesize("Another thing entirely, said later.", "af_heart"), RATE)
     b = speaker.embed(tts.synthesize("The first sentence for this voice.", "am_adam"), RATE)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from workers.gpu_sfx.dsp import RATE
-from workers.gpu_sfx.engine import PEAK_CEILING
+from workers.gpu_sfx.dsp import SFX_RATE
+from workers.gpu_sfx.result import PEAK_CEILING
 
 pytest.importorskip("diffusers")  # an optional engine: only its operators install diffusers
 
@@ -95,9 +95,9 @@ def test_loads_a_saved_pipeline_and_makes_exact_length_variations(pipeline_dir: 
     engine = DiffusersEngine(pipeline_dir, "cpu", steps=2)
     assert engine.pipeline_class == "AudioLDMPipeline" and engine.model_rate == 16000
     result = engine.generate("rain on a tin roof", 1.5, 0.5, seed=3, variations=2)
-    assert len(result.variations) == 2 and result.sample_rate == RATE
+    assert len(result.variations) == 2 and result.sample_rate == SFX_RATE
     for audio in result.variations:
-        assert audio.dtype == np.float32 and len(audio) == int(1.5 * RATE)
+        assert audio.dtype == np.float32 and len(audio) == int(1.5 * SFX_RATE)
         assert np.isfinite(audio).all() and np.max(np.abs(audio)) <= PEAK_CEILING + 1e-6
     again = engine.generate("rain on a tin roof", 1.5, 0.5, seed=3, variations=2)
     assert np.array_equal(result.variations[0], again.variations[0])  # same seed, same sound

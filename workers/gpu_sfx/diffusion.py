@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from workers.gpu_sfx.dsp import RATE
-from workers.gpu_sfx.engine import SfxResult, master
+from workers.gpu_sfx.dsp import SFX_RATE
 from workers.gpu_sfx.prompt import Layer, Plan
+from workers.gpu_sfx.result import SfxResult, master
 from workers.gpu_sfx.sources import Params
 
 log = logging.getLogger(__name__)
@@ -69,14 +69,14 @@ class DiffusersEngine:
         }
         audios = self.pipe(prompt, **kwargs).audios
         audios = [np.asarray(a.float().cpu() if hasattr(a, "cpu") else a, dtype=np.float32) for a in audios]
-        return SfxResult([self._finish(a, seconds) for a in audios], self.understand(prompt))
+        return SfxResult([self._finish(a, seconds) for a in audios], self.understand(prompt).describe())
 
     def _finish(self, audio: np.ndarray, seconds: float) -> np.ndarray:
         """Mono, 44.1 kHz, exactly ``seconds`` long, mastered."""
         if audio.ndim > 1:
             audio = audio.mean(axis=0)
-        gcd = np.gcd(RATE, self.model_rate)
-        audio = resample_poly(audio, RATE // gcd, self.model_rate // gcd).astype(np.float32)
-        n = int(round(seconds * RATE))
+        gcd = np.gcd(SFX_RATE, self.model_rate)
+        audio = resample_poly(audio, SFX_RATE // gcd, self.model_rate // gcd).astype(np.float32)
+        n = int(round(seconds * SFX_RATE))
         audio = np.pad(audio[:n], (0, max(0, n - len(audio))))
         return master(audio)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-RATE = 44_100
+SFX_RATE = 44_100  # every sound effect, from either engine, is mono at this rate
 
 
 def noise(rng: np.random.Generator, n: int, colour: str = "white") -> np.ndarray:
@@ -15,7 +15,7 @@ def noise(rng: np.random.Generator, n: int, colour: str = "white") -> np.ndarray
         out = white
     else:
         spectrum = np.fft.rfft(white)
-        f = np.fft.rfftfreq(n, 1 / RATE)
+        f = np.fft.rfftfreq(n, 1 / SFX_RATE)
         f[0] = f[1]
         spectrum /= np.sqrt(f) if colour == "pink" else f
         out = np.fft.irfft(spectrum, n)
@@ -24,7 +24,7 @@ def noise(rng: np.random.Generator, n: int, colour: str = "white") -> np.ndarray
 
 def band(x: np.ndarray, low: float | None = None, high: float | None = None, order: int = 2) -> np.ndarray:
     """Butterworth low-, high- or band-pass (zero-phase is not needed for effects)."""
-    nyq = RATE / 2
+    nyq = SFX_RATE / 2
     if low and high:
         sos = signal.butter(order, [low / nyq, min(high / nyq, 0.99)], "bandpass", output="sos")
     elif low:
@@ -38,7 +38,7 @@ def band(x: np.ndarray, low: float | None = None, high: float | None = None, ord
 
 def envelope(n: int, attack: float, decay: float) -> np.ndarray:
     """Linear attack then exponential decay (time constant ``decay`` seconds)."""
-    t = np.arange(n) / RATE
+    t = np.arange(n) / SFX_RATE
     env = np.exp(-np.maximum(t - attack, 0) / max(decay, 1e-4))
     if attack > 0:
         env *= np.minimum(t / attack, 1)
@@ -47,7 +47,7 @@ def envelope(n: int, attack: float, decay: float) -> np.ndarray:
 
 def smooth_random(rng: np.random.Generator, n: int, rate_hz: float, low: float = 0.0, high: float = 1.0) -> np.ndarray:
     """A slowly wandering control curve between ``low`` and ``high`` (about ``rate_hz`` changes a second)."""
-    points = max(int(n / RATE * rate_hz) + 2, 2)
+    points = max(int(n / SFX_RATE * rate_hz) + 2, 2)
     knots = rng.uniform(low, high, points)
     return np.interp(np.linspace(0, points - 1, n), np.arange(points), knots).astype(np.float32)
 
@@ -55,7 +55,7 @@ def smooth_random(rng: np.random.Generator, n: int, rate_hz: float, low: float =
 def tone(freq: np.ndarray | float, n: int, phase: float = 0.0) -> np.ndarray:
     """A sine whose frequency may vary per sample."""
     f = np.broadcast_to(np.asarray(freq, dtype=np.float64), (n,))
-    return np.sin(phase + 2 * np.pi * np.cumsum(f) / RATE).astype(np.float32)
+    return np.sin(phase + 2 * np.pi * np.cumsum(f) / SFX_RATE).astype(np.float32)
 
 
 def place(out: np.ndarray, event: np.ndarray, start: int, gain: float = 1.0) -> None:
@@ -68,7 +68,7 @@ def place(out: np.ndarray, event: np.ndarray, start: int, gain: float = 1.0) -> 
 
 def reverb(x: np.ndarray, rng: np.random.Generator, seconds: float, wet: float) -> np.ndarray:
     """A cheap room: convolution with decaying noise."""
-    n = int(seconds * RATE)
+    n = int(seconds * SFX_RATE)
     if n < 8 or wet <= 0:
         return x
     tail = noise(rng, n) * envelope(n, 0.0, seconds / 5)

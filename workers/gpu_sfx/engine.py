@@ -12,38 +12,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from workers.devices import resolve_device
-from workers.gpu_sfx.dsp import RATE, band, place, reverb, rms_db
+from workers.gpu_sfx.dsp import SFX_RATE, band, place, reverb
 from workers.gpu_sfx.foreign import FOREIGN_SOUNDS
 from workers.gpu_sfx.prompt import Match, Plan, parse
+from workers.gpu_sfx.result import SfxResult, master
 from workers.gpu_sfx.sources import CATALOGUE, SOURCES, Params
 
 log = logging.getLogger(__name__)
 
-TARGET_RMS_DB = -20.0  # loudness of the finished mix
-PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS
 REPEAT_INSIDE = frozenset({"knock", "beep", "bark"})  # one event holds all the knocks/beeps/barks
 
 
 class UnmatchedPrompt(ValueError):
     """The prompt asks for a sound this engine cannot make, or for nothing it recognises."""
-
-
-@dataclass
-class SfxResult:
-    variations: list[np.ndarray]  # float32 mono at ``RATE``
-    plan: Plan
-    sample_rate: int = RATE
-
-    @property
-    def interpretation(self) -> str:
-        """What was rendered, for the user: "rain (tin) + distant thunder"."""
-        return self.plan.describe()
 
 
 def refusal(prompt: str, plan: Plan) -> str:
@@ -115,10 +101,11 @@ class ProceduralEngine:
         plan = self.understand(prompt)
         if not plan.accepted:
             raise UnmatchedPrompt(refusal(prompt, plan))
-        log.info("sound effect %r understood as %s", prompt, plan.describe())
-        n = int(round(seconds * RATE))
+        interpretation = plan.describe()
+        log.info("sound effect %r understood as %s", prompt, interpretation)
+        n = int(round(seconds * SFX_RATE))
         out = [render(plan, n, influence, np.random.default_rng([seed, v])) for v in range(variations)]
-        return SfxResult(out, plan)
+        return SfxResult(out, interpretation)
 
 
 def _jittered(p: Params, rng: np.random.Generator, influence: float) -> Params:
@@ -144,7 +131,7 @@ def _event_times(rng: np.random.Generator, seconds: float, length: float, count:
 
 def render(plan: Plan, n: int, influence: float, rng: np.random.Generator) -> np.ndarray:
     """Render every layer, place events, mix and master."""
-    seconds = n / RATE
+    seconds = n / SFX_RATE
     has_events = any(SOURCES[layer.source].kind == "event" for layer in plan.layers)
     mix = np.zeros(n, np.float32)
     for layer in plan.layers:
@@ -154,12 +141,12 @@ def render(plan: Plan, n: int, influence: float, rng: np.random.Generator) -> np
             sound = source.make(rng, n, params)
             gain = 0.5 if has_events else 1.0
         else:
-            length = int(min(source.event_seconds * (1 + 0.5 * params.distance), seconds) * RATE)
+            length = int(min(source.event_seconds * (1 + 0.5 * params.distance), seconds) * SFX_RATE)
             sound = np.zeros(n, np.float32)
             # knocks, beeps and barks repeat inside one event (the count sets how many); others repeat as events
             repeats = 1 if source.name in REPEAT_INSIDE else params.count
-            for start in _event_times(rng, seconds, length / RATE, repeats):
-                place(sound, source.make(rng, max(length, 1), params), int(start * RATE))
+            for start in _event_times(rng, seconds, length / SFX_RATE, repeats):
+                place(sound, source.make(rng, max(length, 1), params), int(start * SFX_RATE))
             gain = 1.0
         mix += gain * distance_treatment(sound, params.distance, rng)
     return master(mix)
@@ -173,43 +160,12 @@ def distance_treatment(x: np.ndarray, distance: float, rng: np.random.Generator)
     return reverb(dull, rng, 1.2, 0.4 * distance) * (1 - 0.5 * distance)
 
 
-def master(x: np.ndarray) -> np.ndarray:
-    """Loudness to TARGET_RMS_DB, a smooth peak limiter to -1 dBFS, short fades."""
-    x = x - np.mean(x)
-    for _ in range(3):  # limiting lowers the level; peaky sources need a few rounds to reach it
-        level = rms_db(x)
-        if level < -90 or abs(level - TARGET_RMS_DB) < 0.5:
-            break
-        x = limit(x * 10 ** ((TARGET_RMS_DB - level) / 20))
-    x = limit(x)
-    fade_in, fade_out = min(len(x) // 10, int(0.01 * RATE)), min(len(x) // 5, int(0.15 * RATE))
-    if fade_in:
-        x[:fade_in] *= np.linspace(0, 1, fade_in)
-    if fade_out:
-        x[-fade_out:] *= np.linspace(1, 0, fade_out)
-    return x.astype(np.float32)
-
-
-def limit(x: np.ndarray, ceiling: float = PEAK_CEILING) -> np.ndarray:
-    """Gain reduction wherever a 5 ms neighbourhood peaks above the ceiling, smoothed, so peaky
-    sources (gunshots, knocks) can be loud without clipping."""
-    from scipy.ndimage import maximum_filter1d, uniform_filter1d
-
-    window = int(0.005 * RATE)
-    peak = maximum_filter1d(np.abs(x), size=2 * window + 1)
-    gain = np.minimum(1.0, ceiling / np.maximum(peak, 1e-9))
-    gain = np.minimum(gain, uniform_filter1d(gain, size=window))  # smooth without letting peaks through
-    y = x * gain
-    over = np.max(np.abs(y))
-    return y * (ceiling / over) if over > ceiling else y
-
-
 _engine: SfxEngine | None = None
 _engine_lock = threading.Lock()
 
 
-def get_engine() -> SfxEngine:
-    """The process-wide engine: procedural, or a diffusers pipeline when settings name one."""
+def sfx_engine() -> SfxEngine:
+    """The process-wide sound-effect engine: procedural, or a diffusers pipeline when settings name one."""
     global _engine
     with _engine_lock:
         if _engine is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from workers.gpu_sfx.dsp import RATE, band, envelope, noise, place, smooth_random, tone
+from workers.gpu_sfx.dsp import SFX_RATE, band, envelope, noise, place, smooth_random, tone
 
 
 @dataclass
@@ -55,8 +55,8 @@ def rain(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     drops = np.zeros(n, np.float32)
     per_second = 60 + 900 * p.intensity
     metallic = p.variant in ("tin", "roof", "metal")
-    for start in rng.integers(0, n, int(per_second * n / RATE)):
-        length = int(RATE * (0.03 if metallic else 0.008))
+    for start in rng.integers(0, n, int(per_second * n / SFX_RATE)):
+        length = int(SFX_RATE * (0.03 if metallic else 0.008))
         f = rng.uniform(2500, 6000) if metallic else rng.uniform(1500, 4000)
         drop = tone(f, length) * envelope(length, 0.0005, 0.01 if metallic else 0.002)
         place(drops, drop, int(start), rng.uniform(0.1, 0.6))
@@ -76,9 +76,9 @@ def wind(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 def fire(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     roar = band(noise(rng, n, "brown"), 40, 500) * smooth_random(rng, n, 2, 0.5, 1.0) * (0.3 + 0.5 * p.intensity)
     crackle = np.zeros(n, np.float32)
-    for start in rng.integers(0, n, int((8 + 40 * p.intensity) * n / RATE)):
-        length = int(RATE * rng.uniform(0.002, 0.02))
-        pop = band(noise(rng, length), 1500, 8000) * envelope(length, 0.0, length / RATE / 4)
+    for start in rng.integers(0, n, int((8 + 40 * p.intensity) * n / SFX_RATE)):
+        length = int(SFX_RATE * rng.uniform(0.002, 0.02))
+        pop = band(noise(rng, length), 1500, 8000) * envelope(length, 0.0, length / SFX_RATE / 4)
         place(crackle, pop, int(start), rng.uniform(0.3, 1.0))
     return _norm(roar + crackle)
 
@@ -86,8 +86,8 @@ def fire(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 def stream(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     flow = band(noise(rng, n, "pink"), 300, 4000) * smooth_random(rng, n, 4, 0.6, 1.0)
     bubbles = np.zeros(n, np.float32)
-    for start in rng.integers(0, n, int((20 + 60 * p.intensity) * n / RATE)):
-        length = int(RATE * 0.04)
+    for start in rng.integers(0, n, int((20 + 60 * p.intensity) * n / SFX_RATE)):
+        length = int(SFX_RATE * 0.04)
         f0 = rng.uniform(400, 1200)
         bubble = tone(np.linspace(f0, f0 * 1.8, length), length) * envelope(length, 0.002, 0.012)
         place(bubbles, bubble, int(start), rng.uniform(0.1, 0.4))
@@ -95,7 +95,7 @@ def stream(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 
 
 def ocean(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
-    t = np.arange(n) / RATE
+    t = np.arange(n) / SFX_RATE
     period = rng.uniform(6, 10) / (0.7 + 0.6 * p.intensity)
     swell = (0.5 + 0.5 * np.sin(2 * np.pi * t / period + rng.uniform(0, 6))) ** 3
     surf = band(noise(rng, n, "pink"), 100, 6000) * (0.15 + 0.85 * swell)
@@ -131,7 +131,7 @@ def crowd(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 
 def insects(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
-    t = np.arange(n) / RATE
+    t = np.arange(n) / SFX_RATE
     for _ in range(int(3 + 6 * p.intensity)):
         f = rng.uniform(3500, 5500)
         pulse_rate = rng.uniform(12, 30)
@@ -143,15 +143,15 @@ def insects(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 
 def birds(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
-    for start in rng.integers(0, n, int((2 + 6 * p.intensity) * n / RATE)):
+    for start in rng.integers(0, n, int((2 + 6 * p.intensity) * n / SFX_RATE)):
         notes = rng.integers(1, 5)
         pos = int(start)
         for _ in range(notes):
-            length = int(RATE * rng.uniform(0.05, 0.15))
+            length = int(SFX_RATE * rng.uniform(0.05, 0.15))
             f0, f1 = rng.uniform(2000, 5000), rng.uniform(2000, 6000)
             chirp = tone(np.linspace(f0, f1, length), length) * np.hanning(length).astype(np.float32)
             place(out, chirp, pos, rng.uniform(0.4, 1))
-            pos += length + int(RATE * rng.uniform(0.02, 0.08))
+            pos += length + int(SFX_RATE * rng.uniform(0.02, 0.08))
     return _norm(out)
 
 
@@ -159,19 +159,19 @@ def typing(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
     pos = 0
     while pos < n:
-        length = int(RATE * 0.015)
+        length = int(SFX_RATE * 0.015)
         click = band(noise(rng, length), 1000, 9000) * envelope(length, 0.0003, 0.003)
         place(out, click, pos, rng.uniform(0.5, 1))
-        pos += int(RATE * rng.uniform(0.06, 0.2) / p.rate) + (
-            int(RATE * rng.uniform(0.3, 0.8)) if rng.random() < 0.08 else 0
+        pos += int(SFX_RATE * rng.uniform(0.06, 0.2) / p.rate) + (
+            int(SFX_RATE * rng.uniform(0.3, 0.8)) if rng.random() < 0.08 else 0
         )
     return _norm(out)
 
 
 def clock(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
-    length = int(RATE * 0.02)
-    for i, start in enumerate(range(0, n, int(RATE / max(p.rate, 0.25)))):
+    length = int(SFX_RATE * 0.02)
+    for i, start in enumerate(range(0, n, int(SFX_RATE / max(p.rate, 0.25)))):
         f = 3200 if i % 2 else 2600  # tick, tock
         click = (tone(f, length) + 0.5 * band(noise(rng, length), 2000, 8000)) * envelope(length, 0.0002, 0.003)
         place(out, click, start)
@@ -181,11 +181,11 @@ def clock(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 def heartbeat(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
     period = 60 / (65 * p.rate * (1 + 0.5 * p.intensity))
-    length = int(RATE * 0.15)
+    length = int(SFX_RATE * 0.15)
     thump = tone(np.linspace(70, 40, length), length) * envelope(length, 0.005, 0.04)
-    for start in np.arange(0, n / RATE, period):
-        place(out, thump, int(start * RATE))
-        place(out, thump, int((start + 0.28 * period) * RATE), 0.7)
+    for start in np.arange(0, n / SFX_RATE, period):
+        place(out, thump, int(start * SFX_RATE))
+        place(out, thump, int((start + 0.28 * period) * SFX_RATE), 0.7)
     return _norm(out)
 
 
@@ -193,14 +193,14 @@ def footsteps(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
     gravel = p.variant in ("gravel", "snow", "leaves")
     interval = 0.55 / p.rate
-    length = int(RATE * 0.12)
-    for start in np.arange(rng.uniform(0, 0.3), n / RATE, interval):
+    length = int(SFX_RATE * 0.12)
+    for start in np.arange(rng.uniform(0, 0.3), n / SFX_RATE, interval):
         heel = tone(np.linspace(120, 60, length), length) * envelope(length, 0.002, 0.02)
         scuff = band(noise(rng, length), 800 if gravel else 300, 6000 if gravel else 2500) * envelope(
             length, 0.01, 0.04
         )
         step = heel * (0.4 if gravel else 1) + scuff * (1 if gravel else 0.4)
-        place(out, step, int((start + rng.normal(0, 0.02)) * RATE), rng.uniform(0.7, 1))
+        place(out, step, int((start + rng.normal(0, 0.02)) * SFX_RATE), rng.uniform(0.7, 1))
     return _norm(out)
 
 
@@ -208,9 +208,9 @@ def footsteps(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 
 
 def thunder(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
-    crack_len = int(RATE * 0.3)
+    crack_len = int(SFX_RATE * 0.3)
     crack = band(noise(rng, crack_len), 200, 6000) * envelope(crack_len, 0.002, 0.06)
-    rumble = band(noise(rng, n, "brown"), 20, 200) * envelope(n, 0.15, n / RATE / 3)
+    rumble = band(noise(rng, n, "brown"), 20, 200) * envelope(n, 0.15, n / SFX_RATE / 3)
     rumble *= smooth_random(rng, n, 5, 0.4, 1.0)
     out = rumble
     if p.distance < 0.6:
@@ -220,13 +220,13 @@ def thunder(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 
 def knock(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
-    length = int(RATE * 0.12)
+    length = int(SFX_RATE * 0.12)
     for i in range(p.count or 3):
         f = rng.uniform(110, 160)
         hit = (tone(f, length) + 0.6 * tone(f * 2.3, length) + 0.3 * band(noise(rng, length), 500, 3000)) * envelope(
             length, 0.001, 0.025
         )
-        place(out, hit, int(i * RATE * 0.22 / p.rate), rng.uniform(0.8, 1))
+        place(out, hit, int(i * SFX_RATE * 0.22 / p.rate), rng.uniform(0.8, 1))
     return _norm(out)
 
 
@@ -244,7 +244,7 @@ def gunshot(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 
 
 def laser(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
-    length = min(n, int(RATE * 0.35))
+    length = min(n, int(SFX_RATE * 0.35))
     f = np.geomspace(rng.uniform(2500, 4000), rng.uniform(200, 400), length)
     zap = (np.sign(tone(f, length)) * 0.3 + tone(f * 1.5, length)) * envelope(length, 0.002, 0.12)
     out = np.zeros(n, np.float32)
@@ -262,15 +262,15 @@ def bell(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 def beep(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
     f = {"alarm": 2000, "notification": 1320, "microwave": 1000}.get(p.variant, 1000)
-    length = int(RATE * 0.15)
+    length = int(SFX_RATE * 0.15)
     for i in range(p.count or 3):
         blip = tone(f, length) * envelope(length, 0.005, 0.5) * np.hanning(length).astype(np.float32) ** 0.2
-        place(out, blip, int(i * RATE * 0.3 / p.rate))
+        place(out, blip, int(i * SFX_RATE * 0.3 / p.rate))
     return _norm(out)
 
 
 def siren(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
-    t = np.arange(n) / RATE
+    t = np.arange(n) / SFX_RATE
     cycle = 4.0 / p.rate if p.variant != "yelp" else 0.35
     f = 750 + 450 * (0.5 - 0.5 * np.cos(2 * np.pi * t / cycle))
     wave = tone(f, n) + 0.4 * tone(2 * f, n) + 0.2 * tone(3 * f, n)
@@ -278,7 +278,7 @@ def siren(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 
 
 def whoosh(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
-    length = min(n, int(RATE * rng.uniform(0.5, 0.9)))
+    length = min(n, int(SFX_RATE * rng.uniform(0.5, 0.9)))
     sweep = np.hanning(length).astype(np.float32) ** 2
     swept = np.zeros(length, np.float32)
     base = noise(rng, length)
@@ -293,8 +293,8 @@ def whoosh(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
 def glass(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     crash = band(noise(rng, n), 2000, 12000) * envelope(n, 0.001, 0.08)
     tinkles = np.zeros(n, np.float32)
-    for start in rng.integers(int(RATE * 0.05), max(n - 1, int(RATE * 0.06)), 25):
-        length = int(RATE * 0.08)
+    for start in rng.integers(int(SFX_RATE * 0.05), max(n - 1, int(SFX_RATE * 0.06)), 25):
+        length = int(SFX_RATE * 0.08)
         tinkle = tone(rng.uniform(3000, 9000), length) * envelope(length, 0.0005, 0.02)
         place(tinkles, tinkle, int(start), rng.uniform(0.2, 0.6))
     return _norm(crash + tinkles)
@@ -304,50 +304,50 @@ def bark(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
     big = p.variant in ("big", "large") or p.intensity > 0.7
     for i in range(p.count or 2):
-        length = int(RATE * 0.18)
+        length = int(SFX_RATE * 0.18)
         f0 = np.concatenate([np.linspace(1, 1.4, length // 3), np.linspace(1.4, 0.8, length - length // 3)])
         f0 *= 180 if big else 380
         voiced = sum(tone(f0 * k, length) / k for k in range(1, 12))
         rough = band(noise(rng, length), 300, 3000) * 0.5
         burst = band(voiced + rough, 200, 4000) * envelope(length, 0.01, 0.07)
-        place(out, burst, int(i * RATE * 0.35 / p.rate), rng.uniform(0.8, 1))
+        place(out, burst, int(i * SFX_RATE * 0.35 / p.rate), rng.uniform(0.8, 1))
     return _norm(out)
 
 
 def drip(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
-    length = int(RATE * 0.06)
-    for start in np.arange(rng.uniform(0, 0.5), n / RATE, rng.uniform(0.6, 1.2) / p.rate):
+    length = int(SFX_RATE * 0.06)
+    for start in np.arange(rng.uniform(0, 0.5), n / SFX_RATE, rng.uniform(0.6, 1.2) / p.rate):
         f0 = rng.uniform(800, 1400)
         drop = tone(np.geomspace(f0, f0 * 2.5, length), length) * envelope(length, 0.001, 0.015)
-        place(out, drop, int(start * RATE), rng.uniform(0.6, 1))
+        place(out, drop, int(start * SFX_RATE), rng.uniform(0.6, 1))
     return _norm(out)
 
 
 def applause(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
     people = int(5 + 40 * p.intensity)
-    length = int(RATE * 0.01)
+    length = int(SFX_RATE * 0.01)
     for _ in range(people):
         interval = rng.uniform(0.12, 0.25)
-        for start in np.arange(rng.uniform(0, interval), n / RATE, interval):
+        for start in np.arange(rng.uniform(0, interval), n / SFX_RATE, interval):
             clap = band(noise(rng, length), 800, 6000) * envelope(length, 0.0003, 0.003)
-            place(out, clap, int((start + rng.normal(0, 0.01)) * RATE), rng.uniform(0.3, 1))
-    fade = np.minimum(1, np.linspace(0, n / RATE, n) / 0.3) * np.minimum(1, np.linspace(n / RATE, 0, n) / 1.0)
+            place(out, clap, int((start + rng.normal(0, 0.01)) * SFX_RATE), rng.uniform(0.3, 1))
+    fade = np.minimum(1, np.linspace(0, n / SFX_RATE, n) / 0.3) * np.minimum(1, np.linspace(n / SFX_RATE, 0, n) / 1.0)
     return _norm(out * fade.astype(np.float32))
 
 
 def fireworks(rng: np.random.Generator, n: int, p: Params) -> np.ndarray:
     out = np.zeros(n, np.float32)
-    rise = min(int(RATE * rng.uniform(0.8, 1.4)), n // 3)
+    rise = min(int(SFX_RATE * rng.uniform(0.8, 1.4)), n // 3)
     whistle = tone(np.linspace(800, 2500, rise), rise) * np.linspace(0.2, 0.6, rise).astype(np.float32)
     place(out, whistle, 0)
     burst_len = max(n - rise, 1)
     bang = band(noise(rng, burst_len, "brown"), 30, 2000) * envelope(burst_len, 0.002, 0.3)
     place(out, bang, rise, 1.0)
     crackle = np.zeros(burst_len, np.float32)
-    for start in rng.integers(int(RATE * 0.2), max(burst_len, int(RATE * 0.21)), 40):
-        length = int(RATE * 0.005)
+    for start in rng.integers(int(SFX_RATE * 0.2), max(burst_len, int(SFX_RATE * 0.21)), 40):
+        length = int(SFX_RATE * 0.005)
         place(crackle, band(noise(rng, length), 2000, 9000), int(start), rng.uniform(0.2, 0.5))
     place(out, crackle, rise)
     return _norm(out)

@@ -17,7 +17,7 @@ from temporal import queues
 from temporal.client import connect
 from temporal.worker_runtime import run_until_signalled
 from workers.gpu_sfx.activities import SfxActivities
-from workers.gpu_sfx.engine import SfxEngine, get_engine
+from workers.gpu_sfx.engine import SfxEngine, sfx_engine
 
 
 def build_workers(
@@ -31,7 +31,7 @@ def build_workers(
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gpu-sfx %(levelname)s %(message)s")
-    engine = get_engine()
+    engine = sfx_engine()
     engine.understand("warm up the text encoder")  # load MiniLM now, not on the first request
     get_store().ensure_ready()
     client = await connect()

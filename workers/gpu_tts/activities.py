@@ -17,8 +17,8 @@ from studio.audio import to_wav
 from studio.settings import get_settings
 from studio.storage import ObjectStore, stream_part_key
 from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
+from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine
-from workers.gpu_tts.text import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workflows.types import GenerateRequest, InferenceResult
 
 HEARTBEAT_SECONDS = 5

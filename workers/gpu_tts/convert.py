@@ -5,12 +5,12 @@ Dequantises every int8/uint8 weight, repacks LSTM gates (ONNX i,o,f,c -> torch i
 consumes it in the graph. Weight-norm is already folded in the export, so convolutions take the
 folded weight as is. Strict: every tensor of the module is filled exactly once, with its shape.
 
-``python -m workers.gpu_tts.convert [--onnx PATH] [--out PATH]`` (setup runs it).
+A pure converter (paths in, state dict out): ``assets.ensure_torch_weights`` calls it on first
+use, and ``python -m workers.gpu_tts.convert_cli`` runs it from the command line (setup does).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import re
 from pathlib import Path
@@ -131,26 +131,3 @@ def convert(onnx_path: Path, out_path: Path) -> Path:
         "wrote %d tensors (%.1fM values) to %s", len(state), sum(t.numel() for t in state.values()) / 1e6, out_path
     )
     return out_path
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--onnx", type=Path, help="the int8 export (default: the setup's model)")
-    parser.add_argument("--out", type=Path, help=f"where to write the state dict (default: next to it, {WEIGHTS_FILE})")
-    parser.add_argument("--force", action="store_true", help="convert even if the state dict is up to date")
-    args = parser.parse_args()
-    if args.onnx is None:
-        from workers.gpu_tts.assets import ensure_assets
-
-        args.onnx = ensure_assets()[0]
-    onnx_path = args.onnx
-    out = args.out or onnx_path.parent / WEIGHTS_FILE
-    if not args.force and out.exists() and out.stat().st_mtime >= onnx_path.stat().st_mtime:
-        log.info("%s is up to date", out)
-        return
-    convert(onnx_path, out)
-
-
-if __name__ == "__main__":
-    main()

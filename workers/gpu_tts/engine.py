@@ -31,10 +31,6 @@ CHUNK_PAUSE_SECONDS = 0.3  # silence between chunks, like a sentence pause
 SENTENCE_PAUSE, CLAUSE_PAUSE = 0.25, 0.1  # between windows of one chunk (kokoro-onnx's defaults)
 
 
-class UnknownVoice(ValueError):
-    pass
-
-
 @lru_cache
 def vocabulary() -> dict[str, int]:
     """Kokoro v1.0's phoneme vocabulary, shipped in kokoro-onnx's config.json."""
@@ -80,7 +76,7 @@ class KokoroEngine:
 
         voice = VOICES.get(voice_id)
         if voice is None:
-            raise UnknownVoice(f"unknown voice {voice_id!r}")
+            raise ValueError(f"unknown voice {voice_id!r}")
         with self._phonemize_lock:
             phonemes = " ".join(self._tokenizer.phonemize(text, voice.lang).split())
         parts = split_phonemes(phonemes, MAX_PHONEME_LENGTH)
@@ -145,7 +141,7 @@ _engine: KokoroEngine | None = None
 _engine_lock = threading.Lock()
 
 
-def get_engine() -> KokoroEngine:
+def tts_engine() -> KokoroEngine:
     """The process-wide engine, loaded on first use, as the settings choose."""
     global _engine
     with _engine_lock:

@@ -18,7 +18,7 @@ from temporal import queues
 from temporal.client import connect
 from temporal.worker_runtime import run_until_signalled
 from workers.gpu_tts.activities import TtsActivities
-from workers.gpu_tts.engine import KokoroEngine, get_engine
+from workers.gpu_tts.engine import KokoroEngine, tts_engine
 
 # Without batching, requests still run one window at a time, but the batcher serves users in turn:
 # a slot is only a place in that rotation (a coroutine and its text), so there are several, lest
@@ -49,7 +49,7 @@ def build_workers(
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gpu-tts %(levelname)s %(message)s")
-    engine = get_engine()
+    engine = tts_engine()
     get_store().ensure_ready()
     client = await connect()
     with ThreadPoolExecutor(max_workers=4) as executor:

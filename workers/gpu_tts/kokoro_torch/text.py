@@ -1,5 +1,6 @@
 """Kokoro's text side: the PL-BERT (ALBERT) encoder, the phoneme text encoder, and the
-prosody predictor (durations, then F0 and energy curves). All take padded batches.
+prosody predictor (durations, then F0 and energy curves). All take padded batches of phoneme
+ids. (Cutting a request's text into chunks is ``workers.gpu_tts.chunking``.)
 """
 
 from __future__ import annotations

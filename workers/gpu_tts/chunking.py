@@ -1,8 +1,9 @@
-"""Text preparation for TTS: normalise whitespace and split long text at sentence boundaries.
+"""Cuts the text of a TTS request into chunks: whitespace normalised, split at sentence boundaries.
 
 Kokoro reads at most ~510 phonemes per pass, and progress is reported per chunk, so long text
 is cut into chunks of whole sentences (a sentence longer than the limit is cut at clause marks,
-then at spaces).
+then at spaces). Phonemes are the engine's business (``engine.KokoroEngine.windows``); the
+model's own text side (ALBERT, text encoder, prosody) is ``kokoro_torch.text``.
 """
 
 import re
