@@ -10,14 +10,22 @@ import pytest
 import pyworld as pw
 import torch
 
+from studio.storage import get_store
 from tests.speech import median_pitch, transcribe, word_error_rate
 from tests.workers.margins import expect
 from workers.gpu_tts.engine import tts_engine
-from workers.gpu_vc import features, speaker, vocoder, world
+from workers.gpu_tts.vc_references import publish
+from workers.gpu_vc import features, profiles, speaker, vocoder, world
 from workers.gpu_vc.cheaptrick import cheaptrick
 from workers.gpu_vc.engine import RATE, get_converter
 
 SENTENCE = "A quiet morning walk along the river helps me think clearly about the day ahead."
+
+
+@pytest.fixture(scope="module", autouse=True)
+def target_references() -> None:
+    """The TTS side publishes the targets' reference speech (as its worker would when asked)."""
+    publish(get_store(), voices=[v for v in ("af_heart", "bm_george", "am_adam") if not profiles.cached(v)])
 
 
 @pytest.fixture(scope="module")

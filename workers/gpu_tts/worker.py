@@ -19,6 +19,7 @@ from temporal.client import connect
 from temporal.worker_runtime import run_until_signalled
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
+from workers.gpu_tts.vc_references import reference_worker
 
 # Without batching, requests still run one window at a time, but the batcher serves users in turn:
 # a slot is only a place in that rotation (a coroutine and its text), so there are several, lest
@@ -54,6 +55,7 @@ async def main() -> None:
     client = await connect()
     with ThreadPoolExecutor(max_workers=4) as executor:
         workers = build_workers(client, engine, executor)
+        workers.append(reference_worker(client, engine, get_store(), executor))  # for the voice changer
         logging.info("serving %s with %s on %s", queues.GPU_TTS, engine.backend.name, engine.device)
         await run_until_signalled(*workers)
 

@@ -25,7 +25,7 @@ def build_workers(
 ) -> list[Worker]:
     spool = get_settings().spool_dir / "vc"
     local_queue = queues.worker_local_queue(task_queue)
-    vc = VcActivities(converter, get_store(), spool, local_queue)
+    vc = VcActivities(converter, get_store(), spool, local_queue, client)
     concurrent = get_settings().vc_max_concurrent or (4 if converter.device.type == "cuda" else 2)
     return inference_workers(client, task_queue, local_queue, vc.convert_voice, spool, executor, concurrent)
 
