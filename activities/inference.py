@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from studio.audio import to_mp3, to_wav
+from studio.storage import AUDIO_EXTENSIONS, ClipObjects
 from workflows.types import BAD_INPUT, Artifact, Progress
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,17 @@ async def report_progress(done: int, total: int) -> None:
         log.debug("progress signal failed: %s", exc)
 
 
-async def spool_audio(spool_dir: Path, key_prefix: str, clip_id: str, samples: np.ndarray, rate: int) -> list[Artifact]:
+async def spool_audio(
+    spool_dir: Path, objects: ClipObjects, samples: np.ndarray, rate: int, variation: int = 1
+) -> list[Artifact]:
     """Write WAV (the master) and MP3 (for download) into the spool; the WAV comes first."""
     artifacts = []
-    for suffix, encode in ((".wav", to_wav), (".mp3", to_mp3)):
-        filename = f"{clip_id}{suffix}"
+    for suffix, encode in zip(AUDIO_EXTENSIONS, (to_wav, to_mp3), strict=True):
+        key = objects.audio(suffix, variation)
+        filename = key.rsplit("/", 1)[-1]
         data = await asyncio.to_thread(encode, samples, rate)
         tmp = spool_dir / (filename + ".partial")
         tmp.write_bytes(data)
         tmp.replace(spool_dir / filename)
-        artifacts.append(Artifact(key=f"{key_prefix}/{clip_id}{suffix}", filename=filename))
+        artifacts.append(Artifact(key=key, filename=filename))
     return artifacts

@@ -21,31 +21,22 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
 from api.errors import UserError
+from studio import kinds
 from studio.db import get_sessionmaker, session_scope
 from studio.models import Admission, Clip, ClipKind, ClipStatus, User, utcnow, workflow_id_for
 from studio.settings import get_settings
-from studio.storage import get_store
+from studio.storage import ClipObjects, get_store
 from studio.uploads import UnusableAudio, decode_upload
-from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
 from temporal import queues
-from workers.gpu_sfx import request as sfx
-from workers.gpu_tts.text import normalise
 from workflows.types import GenerateRequest
 
 log = logging.getLogger(__name__)
 
 
 def validate_tts(text: str, voice: str, speed: float) -> str:
-    settings = get_settings()
     text = text.strip()
-    if not normalise(text):
-        raise UserError("Type some text to speak.", 422)
-    if len(text) > settings.max_text_chars:
-        raise UserError(f"Text is {len(text)} characters; the limit is {settings.max_text_chars}.", 422)
-    if voice not in VOICES:
-        raise UserError("Choose one of the listed voices.", 422)
-    if not (MIN_SPEED <= speed <= MAX_SPEED) or math.isnan(speed):
-        raise UserError(f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.", 422)
+    if message := kinds.tts_problem(text, voice, speed):
+        raise UserError(message, 422)
     return text
 
 
@@ -83,14 +74,10 @@ def _refusal(db: Session, user_id: uuid.UUID, price: int) -> UserError | None:
     return None
 
 
-def _price(units: int) -> int:
-    return get_settings().price_per_generation * units
-
-
-def precheck(user_id: uuid.UUID, units: int = 1) -> None:
+def precheck(user_id: uuid.UUID, price: int) -> None:
     """Refuse early (no lock taken) before costly work such as decoding an upload; ``admit`` decides."""
     with get_sessionmaker()() as db:
-        if refusal := _refusal(db, user_id, _price(units)):
+        if refusal := _refusal(db, user_id, price):
             raise refusal
 
 
@@ -132,7 +119,7 @@ async def _start_workflow(client: Client, clip: Clip) -> Clip:
     """Start a recorded clip's workflow; if that fails the clip is marked failed (nothing was charged)."""
     request = GenerateRequest(
         clip_id=str(clip.id), user_id=str(clip.user_id), kind=clip.kind.value, text=clip.text, voice=clip.voice,
-        cost=clip.cost, settings=clip.settings,
+        cost=clip.cost, settings=clip.settings, objects=ClipObjects.of(clip),
     )  # fmt: skip
     try:
         await client.start_workflow(
@@ -155,12 +142,13 @@ def _mark_unqueued(clip_id: uuid.UUID) -> None:
 
 
 def _new_clip(
-    user: User, kind: ClipKind, text: str, voice: str, units: int, settings: dict, clip_id: uuid.UUID | None = None
+    user: User, kind: ClipKind, text: str, voice: str, settings: dict, clip_id: uuid.UUID | None = None
 ) -> Clip:
+    """A queued clip, priced by its kind's rule."""
     clip_id = clip_id or uuid.uuid4()
     return Clip(
         id=clip_id, user_id=user.id, kind=kind, text=text, voice=voice, settings=settings,
-        status=ClipStatus.QUEUED, cost=_price(units), workflow_id=workflow_id_for(clip_id),
+        status=ClipStatus.QUEUED, cost=kinds.KINDS[kind].price(settings), workflow_id=workflow_id_for(clip_id),
     )  # fmt: skip
 
 
@@ -169,7 +157,7 @@ async def start_tts(client: Client, user: User, text: str, voice: str, speed: fl
     worker to publish each chunk as it is made (for the streaming API)."""
     text = validate_tts(text, voice, speed)
     settings = {"speed": speed} | ({"stream": True} if stream else {})
-    return await _launch(client, _new_clip(user, ClipKind.TTS, text, voice, 1, settings))
+    return await _launch(client, _new_clip(user, ClipKind.TTS, text, voice, settings))
 
 
 UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -191,26 +179,22 @@ async def start_voice_conversion(
 ) -> Clip:  # fmt: skip
     """Check the settings and the user's admission first (cheap), then that the recording really
     is usable audio; store it, then start its conversion."""
-    if voice not in VOICES:
-        raise UserError("Choose one of the listed voices.", 422)
-    if not (-12 <= pitch <= 12):
-        raise UserError("Pitch shift must be between -12 and +12 semitones.", 422)
-    if formant is not None and not (0.8 <= formant <= 1.3):
-        raise UserError("Formant shift must be between 0.8 and 1.3.", 422)
-    await asyncio.to_thread(precheck, user.id)
+    if message := kinds.voice_change_problem(voice, pitch, formant):
+        raise UserError(message, 422)
+    await asyncio.to_thread(precheck, user.id, kinds.KINDS[ClipKind.VOICE_CONVERSION].price({}))
     try:
         samples = await asyncio.to_thread(decode_upload, data, 16_000)
     except UnusableAudio as exc:
         raise UserError(str(exc), 422) from exc
     name = upload_name(filename)
     clip_id = uuid.uuid4()
-    source_key = f"uploads/{clip_id}{upload_suffix(name)}"
+    source_key = ClipObjects.upload_key(str(clip_id), upload_suffix(name))
     await asyncio.to_thread(get_store().put_bytes, source_key, data)
     settings = {
         "source_key": source_key, "source_name": name, "source_seconds": round(len(samples) / 16_000, 2),
         "pitch": pitch, "formant": formant,
     }  # fmt: skip
-    clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, 1, settings, clip_id)
+    clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, settings, clip_id)
     try:
         clip = await asyncio.to_thread(admit, clip)
     except UserError:  # refused after all (a parallel request won): the upload belongs to no clip
@@ -224,12 +208,8 @@ async def start_sound_effect(
 ) -> Clip:  # fmt: skip
     """Check the settings, then start a sound-effect generation; each variation costs one generation."""
     prompt = " ".join(prompt.split())
-    if message := sfx.problem(prompt, seconds, influence, variations):
+    seed = seed if seed is not None else uuid.uuid4().int % (kinds.MAX_SEED + 1)
+    if message := kinds.sound_effect_problem(prompt, seconds, influence, variations, seed):
         raise UserError(message, 422)
-    if seed is not None and not (0 <= seed < 2**32):
-        raise UserError("The seed must be a whole number from 0 to 4294967295.", 422)
-    settings = {
-        "duration_seconds": seconds, "prompt_influence": influence, "variations": variations,
-        "seed": seed if seed is not None else uuid.uuid4().int % 2**32,
-    }  # fmt: skip
-    return await _launch(client, _new_clip(user, ClipKind.SOUND_EFFECT, prompt, "", variations, settings))
+    settings = {"duration_seconds": seconds, "prompt_influence": influence, "variations": variations, "seed": seed}
+    return await _launch(client, _new_clip(user, ClipKind.SOUND_EFFECT, prompt, "", settings))

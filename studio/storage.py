@@ -9,11 +9,14 @@ import hmac
 import shutil
 import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from studio.kinds import KINDS
+from studio.models import ClipKind
 from studio.settings import Settings, get_settings
 
 CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
@@ -23,66 +26,81 @@ def content_type_for(key: str) -> str:
     return CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
 
 
-def variation_stem(stem: str, index: int) -> str:
-    """A sound effect's variation ``index`` (1-based) is stored as ``<stem>``, ``<stem>-2``, ..."""
-    return stem if index == 1 else f"{stem}-{index}"
+AUDIO_EXTENSIONS = (".wav", ".mp3")  # the WAV master first, then the MP3 for download
+UPLOADS_PREFIX = "uploads"
 
 
-def variation_key(first_key: str, index: int) -> str:
-    """Object key of variation ``index`` given the clip's main key: x.wav, x-2.wav, ..."""
-    stem, dot, ext = first_key.rpartition(".")
-    return f"{variation_stem(stem, index)}{dot}{ext}"
+@dataclass(frozen=True)
+class ClipObjects:
+    """Where one clip's objects live in the store: the only place that spells out a key.
 
-
-def stream_part_key(clip_id: str, index: int) -> str:
-    """Where a streamed request's i-th chunk lands, so the API can send it before the rest is done."""
-    return f"tts/{clip_id}/part-{index:04d}.wav"
-
-
-# Where each kind of clip's audio goes: ``<prefix>/<clip id>.wav|.mp3`` (the inference activities' spool keys).
-KIND_PREFIXES = {"tts": "tts", "voice-conversion": "vc", "sound-effect": "sfx"}
-AUDIO_EXTENSIONS = (".wav", ".mp3")
-
-
-def stream_parts_prefix(clip_id: str) -> str:
-    """Every streamed chunk of a clip lives under this prefix (see ``stream_part_key``)."""
-    return f"tts/{clip_id}/"
-
-
-def clip_object_keys(clip: Any, include_source: bool = True) -> list[str]:
-    """Every object key a clip may have in the store, whether or not it was committed.
-
-    ``clip`` is a ``studio.models.Clip`` (or anything with ``id``, ``kind``, ``settings`` and
-    ``object_key``). Keys come from the clip's id and kind, so audio uploaded by a run that never
-    committed (cancelled or failed during upload) is found too; ``include_source`` adds the
-    voice changer's uploaded recording. Streamed parts are under ``stream_parts_prefix``.
+    - audio: ``<prefix>/<clip id>.wav`` and ``.mp3``; a sound effect's variation k (k >= 2) is
+      ``<prefix>/<clip id>-k.wav``;
+    - streamed parts (speech sent while it is made): ``<prefix>/<clip id>/part-0000.wav``, ...;
+    - the recording a voice-changer clip came from: ``uploads/<clip id><suffix>``.
+    The prefix is the clip kind's (``studio.kinds``). The site builds this value when it records
+    the clip, the workflow carries it to the workers, and deletion walks ``all_keys``.
     """
-    settings = clip.settings or {}
-    variations = max(1, int(settings.get("variations", 1) or 1))
-    kind = getattr(clip.kind, "value", clip.kind)
-    stems = []
-    if prefix := KIND_PREFIXES.get(kind):
-        stems.append(f"{prefix}/{clip.id}")
-    if clip.object_key:
-        stems.append(clip.object_key.rsplit(".", 1)[0])
-    keys: list[str] = []
-    for stem in stems:
-        for v in range(1, variations + 1):  # sound effects keep several
-            keys += [f"{variation_stem(stem, v)}{ext}" for ext in AUDIO_EXTENSIONS]
-    if include_source and (source_key := settings.get("source_key")):
-        keys.append(source_key)  # a voice-changer upload
-    return list(dict.fromkeys(keys))
+
+    prefix: str
+    clip_id: str
+    variations: int = 1
+    source_key: str | None = None
+
+    @classmethod
+    def of(cls, clip: Any) -> "ClipObjects":
+        """For a ``studio.models.Clip`` (or anything with ``id``, ``kind`` and ``settings``)."""
+        return cls.for_kind(clip.kind, str(clip.id), clip.settings or {})
+
+    @classmethod
+    def for_kind(cls, kind: str, clip_id: str, settings: dict[str, Any]) -> "ClipObjects":
+        return cls(
+            prefix=KINDS[ClipKind(kind)].key_prefix,
+            clip_id=clip_id,
+            variations=max(1, int(settings.get("variations", 1) or 1)),
+            source_key=settings.get("source_key"),
+        )
+
+    @staticmethod
+    def upload_key(clip_id: str, suffix: str) -> str:
+        return f"{UPLOADS_PREFIX}/{clip_id}{suffix}"
+
+    def stem(self, variation: int = 1) -> str:
+        return self.clip_id if variation == 1 else f"{self.clip_id}-{variation}"
+
+    def audio(self, extension: str = ".wav", variation: int = 1) -> str:
+        return f"{self.prefix}/{self.stem(variation)}{extension}"
+
+    @property
+    def stream_prefix(self) -> str:
+        return f"{self.prefix}/{self.clip_id}/"
+
+    def stream_part(self, index: int) -> str:
+        """Where the i-th streamed chunk lands, so the API can send it before the rest is done."""
+        return f"{self.stream_prefix}part-{index:04d}.wav"
+
+    def download_name(self, extension: str, variation: int = 1) -> str:
+        """What a downloaded file is called: studio-<first 8 of the clip id>[-k].<ext>."""
+        short = ClipObjects(self.prefix, f"studio-{self.clip_id[:8]}")
+        return f"{short.stem(variation)}{extension}"
+
+    def all_keys(self, include_source: bool = True) -> list[str]:
+        """Every audio key the clip may have, committed or not (streamed parts: ``stream_prefix``)."""
+        keys = [self.audio(ext, v) for v in range(1, self.variations + 1) for ext in AUDIO_EXTENSIONS]
+        if include_source and self.source_key:
+            keys.append(self.source_key)
+        return keys
 
 
 def delete_clip_objects(clip: Any, store: "ObjectStore | None" = None, include_source: bool = True) -> list[str]:
     """Remove every object of a clip (audio, variations, streamed parts and, with ``include_source``,
     its upload). Idempotent: missing objects are skipped. Returns the keys it was asked to delete."""
     store = store or get_store()
-    keys = clip_object_keys(clip, include_source)
+    objects = ClipObjects.of(clip)
+    keys = objects.all_keys(include_source)
     for key in keys:
         store.delete(key)
-    if getattr(clip.kind, "value", clip.kind) == "tts":
-        store.delete_prefix(stream_parts_prefix(str(clip.id)))
+    store.delete_prefix(objects.stream_prefix)
     return keys
 
 

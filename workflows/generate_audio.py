@@ -7,7 +7,6 @@ through Temporal.
 """
 
 import asyncio
-from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
@@ -15,6 +14,8 @@ from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError, TimeoutType
 
 with workflow.unsafe.imports_passed_through():
+    from studio.kinds import INFERENCE_STAGES, Kind, kind_of
+    from studio.stages import Stage
     from temporal import queues
     from workflows.types import (
         ARTIFACT_LOST,
@@ -31,20 +32,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-@dataclass(frozen=True)
-class InferenceRoute:
-    activity: str
-    task_queue: str
-    stage: str
-
-
-ROUTES = {
-    "tts": InferenceRoute("synthesize_speech", queues.GPU_TTS, "synthesizing"),
-    "voice-conversion": InferenceRoute("convert_voice", queues.GPU_VC, "converting"),
-    "sound-effect": InferenceRoute("generate_sound_effect", queues.GPU_SFX, "generating"),
-}
-INFERENCE_STAGES = frozenset(route.stage for route in ROUTES.values())
-
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 INFERENCE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -59,26 +46,17 @@ UPLOAD_RETRY = RetryPolicy(
 
 # Timeouts are sized by the work a request asks for (its audio length), with generous per-unit budgets:
 # heartbeats (every few seconds) are what notice a dead worker, these only bound a live but stuck one.
-TTS_CHARS_PER_AUDIO_SECOND = 12.0  # Kokoro speaks ~14-16 characters a second at speed 1; fewer is safer
 COMPUTE_PER_AUDIO_SECOND = 4.0  # seconds of compute allowed per audio second: ~7x the 2-core CPU's RTF
 MIN_INFERENCE_START_TO_CLOSE = timedelta(minutes=10)  # what every request got before (a one-liner's budget)
 INFERENCE_QUEUE_ALLOWANCE = timedelta(minutes=30)  # waiting for a free worker, across the attempts
 UPLOAD_PER_AUDIO_SECOND = 0.2  # seconds of upload time per audio second (WAV + MP3)
 MIN_UPLOAD_START_TO_CLOSE = timedelta(minutes=2)
-DEFAULT_VC_SECONDS = 300.0  # an upload whose length was not recorded: the longest the site accepts
 
 
 def audio_seconds(req: GenerateRequest) -> float:
-    """How much audio a request will produce (an upper estimate), from its text, speed and settings."""
-    settings = req.settings or {}
-    if req.kind == "tts":
-        speed = max(float(settings.get("speed", 1.0) or 1.0), 0.1)
-        return len(req.text) / TTS_CHARS_PER_AUDIO_SECOND / speed
-    if req.kind == "voice-conversion":
-        return float(settings.get("source_seconds") or DEFAULT_VC_SECONDS)
-    if req.kind == "sound-effect":
-        return float(settings.get("duration_seconds", 10.0)) * max(int(settings.get("variations", 1)), 1)
-    return 0.0
+    """How much audio a request will produce (an upper estimate, by its kind's rule)."""
+    kind = kind_of(req.kind)
+    return kind.audio_seconds(req.text, req.settings or {}) if kind else 0.0
 
 
 def inference_timeouts(req: GenerateRequest) -> tuple[timedelta, timedelta]:
@@ -138,7 +116,7 @@ def _worker_gone(err: ActivityError) -> bool:
 @workflow.defn(name="GenerateAudio")
 class GenerateAudio:
     def __init__(self) -> None:
-        self._status = GenerationStatus(stage="queued", progress=0.0)
+        self._status = GenerationStatus(stage=Stage.QUEUED, progress=0.0)
 
     @workflow.query
     def status(self) -> GenerationStatus:
@@ -156,18 +134,18 @@ class GenerateAudio:
 
     @workflow.run
     async def run(self, req: GenerateRequest) -> str:
-        route = ROUTES.get(req.kind)
+        kind = kind_of(req.kind)
         try:
-            if route is None:
+            if kind is None:
                 raise ApplicationError(f"Unknown kind {req.kind!r}", type=BAD_INPUT, non_retryable=True)
-            self._stage("reserving", 0.05)
+            self._stage(Stage.RESERVING, 0.05)
             await workflow.execute_activity(
                 "reserve_credits", req, task_queue=queues.ORCHESTRATION,
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
             )  # fmt: skip
-            result = await self._infer_and_upload(req, route)
+            result = await self._infer_and_upload(req, kind)
             object_key = result.artifacts[0].key
-            self._stage("committing", 0.95)
+            self._stage(Stage.COMMITTING, 0.95)
             commit = CommitRequest(req.clip_id, object_key, result.duration_seconds, result.details)
             await workflow.execute_activity(
                 "commit_clip", commit, task_queue=queues.ORCHESTRATION,
@@ -176,29 +154,29 @@ class GenerateAudio:
         except BaseException as err:
             if _is_cancel(err):
                 await self._refund(req, "Cancelled by the user.", cancelled=True)
-                self._stage("cancelled", self._status.progress)
+                self._stage(Stage.CANCELLED, self._status.progress)
                 raise asyncio.CancelledError("cancelled by the user") from err  # ends the run as Cancelled
             if not isinstance(err, (ActivityError, ApplicationError)):
                 raise  # a bug in this workflow: let the task fail and be fixed, not swallowed
             reason = _reason(err)
             await self._refund(req, reason, cancelled=False)
-            self._status = GenerationStatus(stage="failed", progress=self._status.progress, error=reason)
+            self._status = GenerationStatus(stage=Stage.FAILED, progress=self._status.progress, error=reason)
             raise ApplicationError(reason, type=_error_type(err), non_retryable=True) from err
-        self._stage("done", 1.0)
+        self._stage(Stage.DONE, 1.0)
         return object_key
 
-    async def _infer_and_upload(self, req: GenerateRequest, route: InferenceRoute) -> InferenceResult:
+    async def _infer_and_upload(self, req: GenerateRequest, kind: Kind) -> InferenceResult:
         """Run inference, then upload on the producing worker; redo once if that worker vanished."""
         start_to_close, schedule_to_close = inference_timeouts(req)
         for attempt in range(2):
-            self._stage(route.stage, 0.1)
+            self._stage(kind.stage, 0.1)
             result: InferenceResult = await workflow.execute_activity(
-                route.activity, req, task_queue=route.task_queue, result_type=InferenceResult,
+                kind.activity, req, task_queue=kind.task_queue, result_type=InferenceResult,
                 schedule_to_close_timeout=schedule_to_close, start_to_close_timeout=start_to_close,
                 heartbeat_timeout=timedelta(seconds=60), retry_policy=INFERENCE_RETRY,
                 priority=Priority(fairness_key=_fairness_key(req)),  # users take turns at the queue
             )  # fmt: skip
-            self._stage("uploading", 0.9)
+            self._stage(Stage.UPLOADING, 0.9)
             try:
                 await workflow.execute_activity(
                     "upload_audio", UploadRequest(req.clip_id, result.artifacts), task_queue=result.worker_queue,
@@ -218,7 +196,7 @@ class GenerateAudio:
 
     async def _refund(self, req: GenerateRequest, reason: str, cancelled: bool) -> None:
         """Compensation: give the hold back and mark the clip; must finish, so it retries forever."""
-        self._stage("refunding", self._status.progress)
+        self._stage(Stage.REFUNDING, self._status.progress)
         await workflow.execute_activity(
             "refund_clip", RefundRequest(req.clip_id, reason, cancelled), task_queue=queues.ORCHESTRATION,
             start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from studio.storage import ClipObjects
+
 
 @dataclass
 class GenerateRequest:
@@ -12,6 +14,12 @@ class GenerateRequest:
     voice: str
     cost: int
     settings: dict = field(default_factory=dict)  # kind-specific, e.g. {"speed": 1.0}
+    objects: ClipObjects | None = None  # where the clip's audio goes; set by the site (studio.storage)
+
+    @property
+    def clip_objects(self) -> ClipObjects:
+        """The request's object keys (an older request without them gets the same scheme's keys)."""
+        return self.objects or ClipObjects.for_kind(self.kind, self.clip_id, self.settings)
 
 
 @dataclass
@@ -63,7 +71,7 @@ class Progress:
 class GenerationStatus:
     """What the workflow query returns: where the clip is and how far along."""
 
-    stage: str  # queued, reserving, synthesizing, uploading, committing, done, failed, cancelled
+    stage: str  # a studio.stages.Stage value
     progress: float  # 0..1
     detail: str = ""
     error: str | None = None

@@ -17,11 +17,11 @@ from api.public.errors import ApiError
 from api.public.speech import finished_audio, stream_audio
 from studio.audio import MP3_24K, AudioFormat, parse_output_format
 from studio.clips import delete_clip
-from studio.models import Clip, ClipKind, ClipStatus, LedgerEntry, LedgerKind, User
+from studio.kinds import DEFAULT_INFLUENCE, DEFAULT_SECONDS, KINDS
+from studio.models import Clip, ClipStatus, LedgerEntry, LedgerKind, User
 from studio.settings import get_settings
-from studio.storage import get_store
+from studio.storage import ClipObjects, get_store
 from studio.voices import VOICES, Voice
-from workers.gpu_sfx import request as sfx
 
 router = APIRouter(prefix="/v1", tags=["ElevenLabs-compatible"])
 v2_router = APIRouter(prefix="/v2", tags=["ElevenLabs-compatible"])
@@ -275,8 +275,8 @@ async def sound_generation(
 ) -> Response:  # fmt: skip
     """Generate a sound effect from a text prompt; returns the audio once its workflow is done."""
     fmt = _format(output_format)
-    seconds = body.duration_seconds if body.duration_seconds is not None else sfx.DEFAULT_SECONDS
-    influence = body.prompt_influence if body.prompt_influence is not None else sfx.DEFAULT_INFLUENCE
+    seconds = body.duration_seconds if body.duration_seconds is not None else DEFAULT_SECONDS
+    influence = body.prompt_influence if body.prompt_influence is not None else DEFAULT_INFLUENCE
     clip = await start_sound_effect(client, user, body.text, seconds, influence, 1, None)
     audio = await finished_audio(client, clip, fmt)
     return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
@@ -292,7 +292,7 @@ def history_item(clip: Clip) -> dict[str, Any]:
         "character_count_change_from": 0, "character_count_change_to": len(clip.text),
         "content_type": "audio/mpeg", "state": state.get(clip.status, "processing"),
         "settings": {"speed": clip.settings.get("speed", 1.0)}, "feedback": None, "share_link_id": None,
-        "source": "TTS" if clip.kind == ClipKind.TTS else "STS",
+        "source": KINDS[clip.kind].api_source,
     }  # fmt: skip
 
 
@@ -342,7 +342,7 @@ def get_history_audio(history_item_id: str, user: ApiUser, db: DbSession) -> Res
     clip = _owned(db, user, history_item_id)
     if clip.status != ClipStatus.SUCCEEDED or not clip.object_key:
         raise ApiError(404, "This history item has no audio.")
-    mp3_key = clip.object_key.rsplit(".", 1)[0] + ".mp3"
+    mp3_key = ClipObjects.of(clip).audio(".mp3")
     return Response(get_store().get_bytes(mp3_key), media_type=MP3_24K.media_type)
 
 

@@ -16,7 +16,7 @@ from studio.audio import AudioFormat, Encoder, encode, read_wav
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus
 from studio.settings import get_settings
-from studio.storage import get_store, stream_part_key
+from studio.storage import ClipObjects, get_store
 from workflows.types import BAD_INPUT, INSUFFICIENT_CREDITS
 
 POLL_SECONDS = 0.05
@@ -75,11 +75,12 @@ async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIte
     Fails (before yielding anything) with an ApiError if the clip fails before its first part.
     """
     encoder: Encoder | None = None
+    objects = ClipObjects.of(clip)
     index = polls = 0
     deadline = asyncio.get_running_loop().time() + get_settings().api_timeout_seconds
     try:
         while asyncio.get_running_loop().time() < deadline:
-            part = await asyncio.to_thread(_part_or_none, stream_part_key(str(clip.id), index))
+            part = await asyncio.to_thread(_part_or_none, objects.stream_part(index))
             if part is not None:
                 samples, rate = read_wav(part)
                 encoder = encoder or Encoder(fmt, rate)
@@ -94,7 +95,7 @@ async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIte
             status = await asyncio.to_thread(_status, clip.id)
             if status.finished:
                 if status == ClipStatus.SUCCEEDED and await asyncio.to_thread(
-                    get_store().exists, stream_part_key(str(clip.id), index)
+                    get_store().exists, objects.stream_part(index)
                 ):
                     continue  # the last part landed between our two looks
                 if index == 0 and status != ClipStatus.SUCCEEDED:
@@ -104,10 +105,10 @@ async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIte
         if encoder is not None and (tail := encoder.close()):
             yield tail
     finally:
-        await asyncio.to_thread(_drop_parts, clip.id, index)
+        await asyncio.to_thread(_drop_parts, objects, index)
 
 
-def _drop_parts(clip_id: uuid.UUID, count: int) -> None:
+def _drop_parts(objects: ClipObjects, count: int) -> None:
     store = get_store()
     for i in range(count):
-        store.delete(stream_part_key(str(clip_id), i))
+        store.delete(objects.stream_part(i))

@@ -22,8 +22,10 @@ from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, T
 from api.errors import UserError
 from api.templating import is_htmx, render
 from studio.clips import delete_clip
+from studio.kinds import KINDS
 from studio.models import Clip, ClipKind, ClipStatus, User
-from studio.storage import LocalStore, content_type_for, get_store, variation_key, variation_stem
+from studio.stages import Stage, stage_of_status
+from studio.storage import ClipObjects, LocalStore, content_type_for, get_store
 from studio.voices import VOICES
 from workflows.types import GenerationStatus, ReconcileRequest
 
@@ -39,14 +41,14 @@ class ClipView:
     """A clip as the page shows it: the database row plus the workflow's live stage."""
 
     clip: Clip
-    stage: str
+    stage: Stage
     progress: float
     detail: str
 
     @property
     def voice_label(self) -> str:
         if self.clip.kind == ClipKind.SOUND_EFFECT:
-            return "Sound effect"
+            return KINDS[self.clip.kind].label
         voice = VOICES.get(self.clip.voice)
         return voice.label if voice else self.clip.voice
 
@@ -55,7 +57,7 @@ def queued_card(request: Request, clip: Clip) -> Response:
     """What a generation form gets back: the new clip's live card (HTMX), or the history page."""
     if not is_htmx(request):
         return RedirectResponse("/history", status_code=303)
-    return render(request, "partials/clip_card.html", clip=ClipView(clip, "queued", 0.0, ""), status_code=202,
+    return render(request, "partials/clip_card.html", clip=ClipView(clip, Stage.QUEUED, 0.0, ""), status_code=202,
                   headers={"HX-Trigger": "balance-changed"})  # fmt: skip
 
 
@@ -75,12 +77,8 @@ async def live_status(client: Client | None, clip: Clip) -> GenerationStatus | N
         return None
 
 
-TERMINAL_STAGES = frozenset({"done", "failed", "cancelled"})
-
-
 def _finished_view(clip: Clip) -> ClipView:
-    stage = "done" if clip.status == ClipStatus.SUCCEEDED else clip.status.value
-    return ClipView(clip, stage, 1.0, "")
+    return ClipView(clip, stage_of_status(clip.status), 1.0, "")
 
 
 async def clip_view(client: Client | None, clip: Clip) -> ClipView:
@@ -88,8 +86,8 @@ async def clip_view(client: Client | None, clip: Clip) -> ClipView:
         return _finished_view(clip)
     status = await live_status(client, clip)
     if status is None:
-        return ClipView(clip, clip.status.value, 0.0, "")
-    if status.stage in TERMINAL_STAGES:
+        return ClipView(clip, stage_of_status(clip.status), 0.0, "")
+    if Stage(status.stage).terminal:
         # The workflow finished between our database read and the query: its last activity has
         # already committed the row, so read it again rather than show a half-finished card.
         session = object_session(clip)
@@ -212,8 +210,9 @@ def clip_audio(
         raise UserError("This clip has no audio yet.", 404)
     if v > clip.settings.get("variations", 1):
         raise UserError(f"This clip has no variation {v}.", 404)
-    key = variation_key(clip.object_key.rsplit(".", 1)[0] + FORMATS[format], v)
-    name = f"{variation_stem(f'studio-{clip.id.hex[:8]}', v)}{FORMATS[format]}" if download else None
+    objects = ClipObjects.of(clip)
+    key = objects.audio(FORMATS[format], v)
+    name = objects.download_name(FORMATS[format], v) if download else None
     return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
 
 

@@ -9,8 +9,8 @@ from api.errors import UserError
 from api.generation import start_sound_effect
 from api.routers.clips import queued_card
 from api.templating import render
+from studio import kinds
 from studio.settings import get_settings
-from workers.gpu_sfx import request as sfx
 
 router = APIRouter()
 
@@ -18,7 +18,7 @@ router = APIRouter()
 @router.get("/sound-effects")
 def sound_effects_page(request: Request, user: CurrentUser):  # noqa: ANN201
     return render(
-        request, "sound_effects.html", price=get_settings().price_per_generation, limits=sfx,
+        request, "sound_effects.html", price=get_settings().price_per_generation, limits=kinds,
     )  # fmt: skip
 
 
@@ -37,8 +37,8 @@ async def generate(
     user: CurrentUser,
     client: TemporalClient,
     prompt: Annotated[str, Form(max_length=2000)] = "",
-    duration: Annotated[float, Form()] = sfx.DEFAULT_SECONDS,
-    influence: Annotated[float, Form()] = sfx.DEFAULT_INFLUENCE,
+    duration: Annotated[float, Form()] = kinds.DEFAULT_SECONDS,
+    influence: Annotated[float, Form()] = kinds.DEFAULT_INFLUENCE,
     variations: Annotated[int, Form()] = 1,
     seed: Annotated[str, Form(max_length=20)] = "",
 ):  # noqa: ANN201

@@ -9,8 +9,9 @@ from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.generation import start_tts
 from api.routers.clips import queued_card
 from api.templating import render
+from studio.kinds import MAX_SPEED, MIN_SPEED
 from studio.settings import get_settings
-from studio.voices import DEFAULT_VOICE, MAX_SPEED, MIN_SPEED, VOICES
+from studio.voices import DEFAULT_VOICE, VOICES
 
 router = APIRouter()
 

@@ -8,6 +8,7 @@ from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.generation import start_voice_conversion
 from api.routers.clips import queued_card
 from api.templating import render
+from studio.kinds import MAX_PITCH, MIN_PITCH
 from studio.settings import get_settings
 from studio.voices import DEFAULT_VOICE, VOICES
 
@@ -20,7 +21,7 @@ def voice_changer_page(request: Request, user: CurrentUser):  # noqa: ANN201
     return render(
         request, "voice_changer.html", voices=VOICES.values(), default_voice=DEFAULT_VOICE,
         price=settings.price_per_generation, max_minutes=settings.vc_max_seconds / 60,
-        max_mb=settings.vc_max_upload_bytes // (1024 * 1024),
+        max_mb=settings.vc_max_upload_bytes // (1024 * 1024), min_pitch=MIN_PITCH, max_pitch=MAX_PITCH,
     )  # fmt: skip
 
 
@@ -38,7 +39,7 @@ async def convert(
     client: TemporalClient,
     audio: Annotated[UploadFile, File(description="the recording to re-voice")],
     voice: Annotated[str, Form(max_length=64)] = DEFAULT_VOICE,
-    pitch: Annotated[float, Form(ge=-12, le=12)] = 0.0,
+    pitch: Annotated[float, Form()] = 0.0,
     formant: Annotated[str, Form(max_length=16, pattern=r"^(auto|\d(\.\d+)?)?$")] = "auto",
 ):  # noqa: ANN201
     data = await audio.read()

@@ -79,10 +79,10 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
 
 async def test_voice_changer_upload_in_chromium(stack: Stack, tmp_path) -> None:  # noqa: ANN001
     from studio.audio import to_wav
-    from workers.gpu_tts.engine import get_engine
+    from workers.gpu_tts.engine import tts_engine
 
     recording = tmp_path / "my recording.wav"
-    recording.write_bytes(to_wav(get_engine().synthesize("Testing the voice changer page.", "am_michael"), 24_000))
+    recording.write_bytes(to_wav(tts_engine().synthesize("Testing the voice changer page.", "am_michael"), 24_000))
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = await browser.new_page()

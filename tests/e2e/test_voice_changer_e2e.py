@@ -12,7 +12,7 @@ from tests.e2e.conftest import Stack
 from tests.e2e.test_tts_e2e import wait_until_finished
 from tests.site import create_key, sign_up
 from tests.speech import median_pitch, transcribe, word_error_rate
-from workers.gpu_tts.engine import get_engine
+from workers.gpu_tts.engine import tts_engine
 from workers.gpu_vc import profiles, speaker
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +22,7 @@ SENTENCE = "Please bring the blue notebook to the meeting tomorrow morning."
 
 @pytest.fixture(scope="module")
 def recording() -> np.ndarray:
-    return get_engine().synthesize(SENTENCE, "am_michael")  # a "user" who is not a studio target
+    return tts_engine().synthesize(SENTENCE, "am_michael")  # a "user" who is not a studio target
 
 
 async def test_upload_convert_and_hear_the_target_voice(stack: Stack, recording: np.ndarray) -> None:

@@ -71,14 +71,16 @@ def test_s3_refuses_expired_and_tampered_links(s3_store: S3Store, tmp_path: Path
 def test_deleting_a_sound_effect_removes_every_variation(tmp_path: Path) -> None:
     from studio.clips import delete_clip
     from studio.models import Clip, ClipKind
-    from studio.storage import variation_key
+    from studio.storage import ClipObjects
 
     store = LocalStore(tmp_path / "objects", secret="s3cret")
-    keys = [variation_key(f"sfx/c.{ext}", v) for v in (1, 2, 3) for ext in ("wav", "mp3")]
+    objects = ClipObjects("sfx", "c", variations=3)
+    keys = [objects.audio(ext, v) for v in (1, 2, 3) for ext in (".wav", ".mp3")]
     assert keys[:4] == ["sfx/c.wav", "sfx/c.mp3", "sfx/c-2.wav", "sfx/c-2.mp3"]
+    assert objects.download_name(".mp3", 2) == "studio-c-2.mp3"
     for key in [*keys, "sfx/other.wav"]:
         store.put_bytes(key, b"RIFF")
-    clip = Clip(kind=ClipKind.SOUND_EFFECT, object_key="sfx/c.wav", settings={"variations": 3})
+    clip = Clip(id="c", kind=ClipKind.SOUND_EFFECT, object_key="sfx/c.wav", settings={"variations": 3})
     deleted = []
 
     class Session:  # records the row deletion; the objects are what this test is about
@@ -103,16 +105,17 @@ def test_clip_objects_are_found_without_a_committed_key(
 ) -> None:
     """A clip cancelled during its upload has no object_key, yet what was uploaded is found and deleted."""
     from studio.models import Clip, ClipKind
-    from studio.storage import clip_object_keys, delete_clip_objects, stream_part_key
+    from studio.storage import ClipObjects, delete_clip_objects
 
     clip_id = uuid.uuid4()
     settings = {k: v.format(id=clip_id) if isinstance(v, str) else v for k, v in settings.items()}
     clip = Clip(id=clip_id, kind=ClipKind(kind), object_key=None, settings=settings)
     keys = [k.format(id=clip_id) for k in expected]
-    assert clip_object_keys(clip) == keys
-    assert "uploads" not in " ".join(clip_object_keys(clip, include_source=False))
+    objects = ClipObjects.of(clip)
+    assert objects.all_keys() == keys
+    assert "uploads" not in " ".join(objects.all_keys(include_source=False))
     store = LocalStore(tmp_path / "objects", secret="s3cret")
-    parts = [stream_part_key(str(clip_id), i) for i in range(3)]
+    parts = [objects.stream_part(i) for i in range(3)]
     for key in [*keys, *parts, "tts/other.wav", f"tts/{uuid.uuid4()}/part-0000.wav"]:
         store.put_bytes(key, b"RIFF")
     delete_clip_objects(clip, store, include_source=False)
@@ -126,10 +129,11 @@ def test_clip_objects_are_found_without_a_committed_key(
 
 def test_s3_delete_clip_objects_removes_streamed_parts(s3_store: S3Store) -> None:
     from studio.models import Clip, ClipKind
-    from studio.storage import delete_clip_objects, stream_part_key
+    from studio.storage import ClipObjects, delete_clip_objects
 
     clip = Clip(id=uuid.uuid4(), kind=ClipKind.TTS, object_key=None, settings={"stream": True})
-    keys = [f"tts/{clip.id}.wav", f"tts/{clip.id}.mp3", *(stream_part_key(str(clip.id), i) for i in range(3))]
+    parts = [ClipObjects.of(clip).stream_part(i) for i in range(3)]
+    keys = [f"tts/{clip.id}.wav", f"tts/{clip.id}.mp3", *parts]
     for key in [*keys, "tts/keep-me.wav"]:
         s3_store.put_bytes(key, b"RIFF")
     delete_clip_objects(clip, s3_store)

@@ -13,7 +13,6 @@ from temporalio.exceptions import ApplicationError
 
 from bench import sfx_open_set
 from bench.sfx_prompts import HELD_OUT, LABELLED
-from studio.storage import variation_key
 from tests.workers.margins import expect
 from workers.gpu_sfx.activities import sfx_settings
 from workers.gpu_sfx.dsp import SFX_RATE
@@ -21,6 +20,7 @@ from workers.gpu_sfx.engine import ProceduralEngine, UnmatchedPrompt
 from workers.gpu_sfx.foreign import FOREIGN_SOUNDS
 from workers.gpu_sfx.prompt import clauses, keyword_source, parse
 from workers.gpu_sfx.result import PEAK_CEILING
+from workflows.types import GenerateRequest
 
 
 @pytest.fixture(scope="module")
@@ -170,20 +170,26 @@ def test_events_are_placed_and_distance_dulls(engine: ProceduralEngine) -> None:
     assert brightness(far) < brightness(near)
 
 
+def sfx_request(prompt: str, settings: dict) -> GenerateRequest:
+    return GenerateRequest("c", "u", "sound-effect", prompt, "", 50, settings)
+
+
 def test_request_checks_are_non_retryable() -> None:
-    assert sfx_settings("rain", {"duration_seconds": 3, "variations": 2, "seed": 4}) == (3.0, 0.3, 4, 2)
+    request = sfx_request("rain", {"duration_seconds": 3, "variations": 2, "seed": 4})
+    assert sfx_settings(request) == (3.0, 0.3, 4, 2)
     for settings, message in [
         ({"duration_seconds": 30}, "Duration must be"),
         ({"prompt_influence": -1}, "influence"),
         ({"variations": 9}, "Variations must be"),
     ]:
         with pytest.raises(ApplicationError) as err:
-            sfx_settings("rain", settings)
+            sfx_settings(sfx_request("rain", settings))
         assert err.value.non_retryable and message in err.value.message
     with pytest.raises(ApplicationError, match="Describe the sound"):
-        sfx_settings("   ", {})
+        sfx_settings(sfx_request("   ", {}))
 
 
 def test_variation_keys() -> None:
-    assert variation_key("sfx/abc.wav", 1) == "sfx/abc.wav"
-    assert variation_key("sfx/abc.mp3", 3) == "sfx/abc-3.mp3"
+    objects = sfx_request("rain", {"variations": 3}).clip_objects
+    assert objects.audio(".wav", 1) == "sfx/c.wav"
+    assert objects.audio(".mp3", 3) == "sfx/c-3.mp3"

@@ -21,11 +21,12 @@ from temporalio.worker import Worker
 
 from activities import credits as credit_activities
 from studio.db import session_scope
+from studio.kinds import kind_of
 from studio.models import Clip, ClipStatus, LedgerEntry, User
 from studio.storage import get_store
 from temporal import queues
 from tests.conftest import make_clip, make_user
-from workflows.generate_audio import ROUTES, GenerateAudio, inference_timeouts
+from workflows.generate_audio import GenerateAudio, inference_timeouts
 from workflows.types import (
     ARTIFACT_LOST,
     BAD_INPUT,
@@ -320,7 +321,7 @@ async def test_inference_timeouts_are_sized_by_the_work(
     req.kind, req.text, req.settings = kind, text, settings
     seen: list[activity.Info] = []
 
-    @activity.defn(name=ROUTES[kind].activity)
+    @activity.defn(name=kind_of(kind).activity)
     async def record(r: GenerateRequest) -> InferenceResult:
         seen.append(activity.info())
         return InferenceResult("fake-local", [Artifact(f"x/{r.clip_id}.wav", f"{r.clip_id}.wav")], 1.0)
@@ -330,7 +331,7 @@ async def test_inference_timeouts_are_sized_by_the_work(
         async with (
             Worker(client, task_queue=queues.ORCHESTRATION, workflows=[GenerateAudio],
                    activities=credit_activities.ALL, activity_executor=executor),
-            Worker(client, task_queue=ROUTES[kind].task_queue, activities=[record]),
+            Worker(client, task_queue=kind_of(kind).task_queue, activities=[record]),
             Worker(client, task_queue="fake-local", activities=[Fakes().upload]),
         ):  # fmt: skip
             await (await start(time_skipping_env, req)).result()

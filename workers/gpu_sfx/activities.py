@@ -1,7 +1,7 @@
 """The inference step for sound effects: prompt -> N variations, spooled here as WAV + MP3 each.
 
-Variation k is stored under ``studio.storage.variation_stem`` (``sfx/<clip>.wav``,
-``sfx/<clip>-2.wav``, ...), so the site derives the others' keys from the first. A prompt the
+Variation k is stored where the request's ``ClipObjects`` says (``sfx/<clip>.wav``,
+``sfx/<clip>-2.wav``, ...). A prompt the
 engine cannot honour, or settings out of range, is a non-retryable ``BadInput``: the workflow
 refunds and the user sees the message.
 """
@@ -12,23 +12,25 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.inference import bad_input, report_progress, spool_audio
-from studio.storage import variation_stem
+from studio import kinds
 from workers.gpu_sfx.engine import SfxEngine, UnmatchedPrompt
-from workers.gpu_sfx.request import DEFAULT_INFLUENCE, DEFAULT_SECONDS, problem
 from workflows.types import Artifact, GenerateRequest, InferenceResult
 
 HEARTBEAT_SECONDS = 5
 
 
-def sfx_settings(prompt: str, settings: dict) -> tuple[float, float, int, int]:
-    """(seconds, influence, seed, variations) from a request; raises BadInput when out of range."""
-    seconds = float(settings.get("duration_seconds", DEFAULT_SECONDS))
-    influence = float(settings.get("prompt_influence", DEFAULT_INFLUENCE))
-    variations = int(settings.get("variations", 1))
-    seed = int(settings.get("seed", 0))
-    if message := problem(prompt, seconds, influence, variations):
+def sfx_settings(req: GenerateRequest) -> tuple[float, float, int, int]:
+    """(seconds, influence, seed, variations) from a request, after the site's own check
+    (``studio.kinds``); raises BadInput when out of range."""
+    if message := kinds.problem(req.kind, req.text, req.voice, req.settings):
         raise bad_input(message)
-    return seconds, influence, seed, variations
+    settings = req.settings
+    return (
+        float(settings.get("duration_seconds", kinds.DEFAULT_SECONDS)),
+        float(settings.get("prompt_influence", kinds.DEFAULT_INFLUENCE)),
+        int(settings.get("seed", 0)),
+        int(settings.get("variations", 1)),
+    )
 
 
 class SfxActivities:
@@ -38,7 +40,7 @@ class SfxActivities:
 
     @activity.defn(name="generate_sound_effect")
     async def generate_sound_effect(self, req: GenerateRequest) -> InferenceResult:
-        seconds, influence, seed, variations = sfx_settings(req.text, req.settings)
+        seconds, influence, seed, variations = sfx_settings(req)
         await report_progress(0, variations)
         job = asyncio.ensure_future(
             asyncio.to_thread(self.engine.generate, req.text, seconds, influence, seed, variations)
@@ -52,8 +54,7 @@ class SfxActivities:
         activity.logger.info("clip %s: %r understood as %s", req.clip_id, req.text, result.interpretation)
         artifacts: list[Artifact] = []
         for i, samples in enumerate(result.variations, start=1):
-            name = variation_stem(req.clip_id, i)
-            artifacts += await spool_audio(self.spool_dir, "sfx", name, samples, result.sample_rate)
+            artifacts += await spool_audio(self.spool_dir, req.clip_objects, samples, result.sample_rate, variation=i)
             await report_progress(i, variations)
         # what was matched ("rain (tin) + distant thunder"), shown on the clip's card
         return InferenceResult(self.local_queue, artifacts, seconds, {"interpretation": result.interpretation})

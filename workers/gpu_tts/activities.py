@@ -13,10 +13,9 @@ import numpy as np
 from temporalio import activity
 
 from activities.inference import bad_input, report_progress, spool_audio
+from studio import kinds
 from studio.audio import to_wav
-from studio.settings import get_settings
-from studio.storage import ObjectStore, stream_part_key
-from studio.voices import MAX_SPEED, MIN_SPEED, VOICES
+from studio.storage import ObjectStore
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine
 from workflows.types import GenerateRequest, InferenceResult
@@ -30,15 +29,11 @@ async def _heartbeat_every(seconds: float, latest: list[int]) -> None:
         activity.heartbeat(*latest)
 
 
-def validate(req: GenerateRequest, max_chars: int) -> tuple[list[str], float]:
-    """Check the request and cut the text into chunks; raises BadInput."""
-    if req.voice not in VOICES:
-        raise bad_input(f"Unknown voice {req.voice!r}.")
+def validate(req: GenerateRequest) -> tuple[list[str], float]:
+    """Check the request (the site's own check, ``studio.kinds``) and cut the text into chunks; raises BadInput."""
+    if message := kinds.problem(req.kind, req.text, req.voice, req.settings):
+        raise bad_input(message)
     speed = float(req.settings.get("speed", 1.0))
-    if not MIN_SPEED <= speed <= MAX_SPEED:
-        raise bad_input(f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.")
-    if len(req.text) > max_chars:
-        raise bad_input(f"Text is longer than {max_chars} characters.")
     # A stream's first sound waits for its first chunk, so streamed text is cut about a sentence at a time.
     limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
     chunks = split_into_chunks(req.text, limit)
@@ -54,7 +49,7 @@ class TtsActivities:
 
     @activity.defn(name="synthesize_speech")
     async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
-        chunks, speed = validate(req, get_settings().max_text_chars)
+        chunks, speed = validate(req)
         streaming = bool(req.settings.get("stream"))
         owner = req.user_id or req.clip_id  # users take turns at the batcher, window by window
         pieces: list[np.ndarray] = []
@@ -74,12 +69,12 @@ class TtsActivities:
                 pieces.append(audio)
                 if streaming:  # parts concatenate to exactly the final audio
                     part = to_wav(audio, self.engine.sample_rate)
-                    await asyncio.to_thread(self.store.put_bytes, stream_part_key(req.clip_id, i - 1), part)
+                    await asyncio.to_thread(self.store.put_bytes, req.clip_objects.stream_part(i - 1), part)
                 latest[0] = i
                 await report_progress(i, len(chunks))
         finally:
             ticker.cancel()
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate
-        artifacts = await spool_audio(self.spool_dir, "tts", req.clip_id, samples, rate)
+        artifacts = await spool_audio(self.spool_dir, req.clip_objects, samples, rate)
         return InferenceResult(worker_queue=self.local_queue, artifacts=artifacts, duration_seconds=len(samples) / rate)

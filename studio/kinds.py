@@ -1,0 +1,160 @@
+"""Every kind of clip the studio makes, declared once.
+
+A kind says what a request may ask for (its settings, their limits, and the one check that the
+site, the public API and the worker all run), what it costs, which inference activity on which
+GPU task queue makes it, the stage shown while that runs, where its audio is stored, how much
+audio it will make (to size timeouts), and how history and the public API label it.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from studio.models import ClipKind
+from studio.settings import get_settings
+from studio.stages import Stage
+from studio.voices import VOICES
+from temporal import queues
+
+# Text to speech
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+TTS_CHARS_PER_AUDIO_SECOND = 12.0  # Kokoro speaks ~14-16 characters a second at speed 1; fewer is safer
+
+# Voice changer
+MIN_PITCH, MAX_PITCH = -12.0, 12.0  # semitones
+MIN_FORMANT, MAX_FORMANT = 0.8, 1.3  # None: tuned per clip
+LONGEST_UPLOAD_SECONDS = 300.0  # when an upload's length was not recorded: the longest accepted
+
+# Sound effects
+MIN_SECONDS, MAX_SECONDS, DEFAULT_SECONDS = 0.5, 22.0, 10.0
+MAX_PROMPT_CHARS = 450
+MAX_VARIATIONS = 4
+DEFAULT_INFLUENCE = 0.3
+MAX_SEED = 2**32 - 1
+
+
+def _bad_number(value: float, low: float, high: float) -> bool:
+    return math.isnan(value) or not (low <= value <= high)
+
+
+def tts_problem(text: str, voice: str, speed: float) -> str | None:
+    """A message for the user if a speech request is out of range, else None."""
+    max_chars = get_settings().max_text_chars
+    if not text.strip():
+        return "Type some text to speak."
+    if len(text) > max_chars:
+        return f"Text is {len(text)} characters; the limit is {max_chars}."
+    if voice not in VOICES:
+        return "Choose one of the listed voices."
+    if _bad_number(speed, MIN_SPEED, MAX_SPEED):
+        return f"Speed must be between {MIN_SPEED} and {MAX_SPEED}."
+    return None
+
+
+def voice_change_problem(voice: str, pitch: float, formant: float | None) -> str | None:
+    """A message for the user if a voice-changer request is out of range, else None."""
+    if voice not in VOICES:
+        return "Choose one of the listed voices."
+    if _bad_number(pitch, MIN_PITCH, MAX_PITCH):
+        return f"Pitch shift must be between {MIN_PITCH:+g} and {MAX_PITCH:+g} semitones."
+    if formant is not None and _bad_number(formant, MIN_FORMANT, MAX_FORMANT):
+        return f"Formant shift must be between {MIN_FORMANT} and {MAX_FORMANT}."
+    return None
+
+
+def sound_effect_problem(prompt: str, seconds: float, influence: float, variations: int, seed: int) -> str | None:
+    """A message for the user if a sound-effect request is out of range, else None."""
+    if not prompt.strip():
+        return "Describe the sound you want."
+    if len(prompt) > MAX_PROMPT_CHARS:
+        return f"The prompt is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}."
+    if _bad_number(seconds, MIN_SECONDS, MAX_SECONDS):
+        return f"Duration must be between {MIN_SECONDS:g} and {MAX_SECONDS:g} seconds."
+    if _bad_number(influence, 0, 1):
+        return "Prompt influence must be between 0 and 1."
+    if not (1 <= variations <= MAX_VARIATIONS):
+        return f"Variations must be between 1 and {MAX_VARIATIONS}."
+    if not (0 <= seed <= MAX_SEED):
+        return f"The seed must be a whole number from 0 to {MAX_SEED}."
+    return None
+
+
+def problem(kind: str, text: str, voice: str, settings: dict[str, Any]) -> str | None:
+    """The kind's check applied to a stored request (what the worker receives), else None."""
+    try:
+        if kind == ClipKind.TTS:
+            return tts_problem(text, voice, float(settings.get("speed", 1.0)))
+        if kind == ClipKind.VOICE_CONVERSION:
+            formant = settings.get("formant")
+            pitch = float(settings.get("pitch", 0.0))
+            return voice_change_problem(voice, pitch, None if formant is None else float(formant))
+        if kind == ClipKind.SOUND_EFFECT:
+            return sound_effect_problem(
+                text, float(settings.get("duration_seconds", DEFAULT_SECONDS)),
+                float(settings.get("prompt_influence", DEFAULT_INFLUENCE)), int(settings.get("variations", 1)),
+                int(settings.get("seed", 0)),
+            )  # fmt: skip
+    except (TypeError, ValueError):
+        return "The request's settings are not valid."
+    return f"Unknown kind of clip {kind!r}."
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of clip. ``units`` is the price rule (generations charged); ``audio_seconds`` an
+    upper estimate of the audio it makes, from its text and settings."""
+
+    name: ClipKind
+    activity: str  # the inference activity
+    task_queue: str  # the GPU queue that serves it
+    stage: Stage  # shown while the inference runs
+    key_prefix: str  # its audio lives at <prefix>/<clip id>.wav|.mp3 (see studio.storage.ClipObjects)
+    label: str  # history and cards
+    api_source: str  # ElevenLabs history "source"
+    units: Callable[[dict[str, Any]], int]
+    audio_seconds: Callable[[str, dict[str, Any]], float]
+
+    def price(self, settings: dict[str, Any]) -> int:
+        return get_settings().price_per_generation * self.units(settings)
+
+
+def _tts_seconds(text: str, settings: dict[str, Any]) -> float:
+    return len(text) / TTS_CHARS_PER_AUDIO_SECOND / max(float(settings.get("speed", 1.0) or 1.0), 0.1)
+
+
+def _sfx_seconds(text: str, settings: dict[str, Any]) -> float:
+    return float(settings.get("duration_seconds", DEFAULT_SECONDS)) * _variations(settings)
+
+
+def _variations(settings: dict[str, Any]) -> int:
+    return max(1, int(settings.get("variations", 1) or 1))
+
+
+KINDS: dict[ClipKind, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            ClipKind.TTS, "synthesize_speech", queues.GPU_TTS, Stage.SYNTHESIZING, "tts", "Speech", "TTS",
+            units=lambda settings: 1, audio_seconds=_tts_seconds,
+        ),
+        Kind(
+            ClipKind.VOICE_CONVERSION, "convert_voice", queues.GPU_VC, Stage.CONVERTING, "vc", "Voice changer", "STS",
+            units=lambda settings: 1,
+            audio_seconds=lambda text, settings: float(settings.get("source_seconds") or LONGEST_UPLOAD_SECONDS),
+        ),
+        Kind(
+            ClipKind.SOUND_EFFECT, "generate_sound_effect", queues.GPU_SFX, Stage.GENERATING, "sfx", "Sound effect",
+            "SFX", units=_variations, audio_seconds=_sfx_seconds,
+        ),
+    )
+}  # fmt: skip
+INFERENCE_STAGES = frozenset(kind.stage for kind in KINDS.values())
+
+
+def kind_of(name: str) -> Kind | None:
+    """The declaration for a kind's name (as stored and sent to the workflow), or None if unknown."""
+    try:
+        return KINDS[ClipKind(name)]
+    except ValueError:
+        return None

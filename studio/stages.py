@@ -1,0 +1,44 @@
+"""Where a clip is on its way, in one vocabulary for the workflow's live query and the database.
+
+The workflow reports a ``Stage`` while it runs; once a clip is finished its database status says
+the same thing (``stage_of_status``). Pages and CSS use the values as they are.
+"""
+
+import enum
+
+from studio.models import ClipStatus
+
+
+class Stage(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"  # in progress, but the workflow could not be asked how far
+    RESERVING = "reserving"
+    SYNTHESIZING = "synthesizing"  # inference, one label per clip kind (see studio.kinds)
+    CONVERTING = "converting"
+    GENERATING = "generating"
+    UPLOADING = "uploading"
+    COMMITTING = "committing"
+    REFUNDING = "refunding"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STAGES
+
+
+TERMINAL_STAGES = frozenset({Stage.DONE, Stage.FAILED, Stage.CANCELLED})
+
+_STATUS_STAGES = {
+    ClipStatus.QUEUED: Stage.QUEUED,
+    ClipStatus.RUNNING: Stage.RUNNING,
+    ClipStatus.SUCCEEDED: Stage.DONE,
+    ClipStatus.FAILED: Stage.FAILED,
+    ClipStatus.CANCELLED: Stage.CANCELLED,
+}
+
+
+def stage_of_status(status: ClipStatus) -> Stage:
+    """The stage a clip's database status stands for (used when the workflow cannot be asked)."""
+    return _STATUS_STAGES[status]
