@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from studio.audio import to_mp3, to_wav
 from studio.storage import AUDIO_EXTENSIONS, ClipObjects
+from workflows.generate_audio import GenerateAudio
 from workflows.types import BAD_INPUT, Artifact, Progress
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ async def report_progress(done: int, total: int) -> None:
     try:
         info = activity.info()
         handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
-        await handle.signal("report_progress", Progress(done, total))
+        await handle.signal(GenerateAudio.report_progress, Progress(done, total))
     except Exception as exc:
         log.debug("progress signal failed: %s", exc)
 

@@ -34,10 +34,12 @@ from activities.credits import settle_clip
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus, utcnow
 from temporal import queues
-from workflows.reconcile import INTERVAL, SCHEDULE_ID
 from workflows.types import ReconcileReport, ReconcileRequest, RefundRequest
 
 log = logging.getLogger(__name__)
+
+SCHEDULE_ID = "reconcile-clips"
+INTERVAL = timedelta(minutes=1)  # how often the Schedule runs ReconcileClips
 
 CONCURRENT_LOOKUPS = 8
 

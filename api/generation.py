@@ -119,7 +119,7 @@ async def _start_workflow(client: Client, clip: Clip) -> Clip:
     """Start a recorded clip's workflow; if that fails the clip is marked failed (nothing was charged)."""
     request = GenerateRequest(
         clip_id=str(clip.id), user_id=str(clip.user_id), kind=clip.kind.value, text=clip.text, voice=clip.voice,
-        cost=clip.cost, settings=clip.settings, objects=ClipObjects.of(clip),
+        settings=clip.settings, objects=ClipObjects.of(clip),
     )  # fmt: skip
     try:
         await client.start_workflow(

@@ -99,7 +99,7 @@ async def _run_e2e(n: int, var: Path, env: dict[str, str]) -> list[dict[str, flo
             s.add(Clip(id=clip_id, user_id=user.id, kind=ClipKind.TTS, text=SENTENCE, voice="af_heart",
                        settings={"speed": 1.0}, status=ClipStatus.QUEUED, cost=50,
                        workflow_id=workflow_id_for(clip_id)))  # fmt: skip
-        req = GenerateRequest(str(clip_id), str(user.id), "tts", SENTENCE, "af_heart", 50, {"speed": 1.0})
+        req = GenerateRequest(str(clip_id), str(user.id), "tts", SENTENCE, "af_heart", {"speed": 1.0})
         submitted = time.time()
         handle = await client.start_workflow(
             "GenerateAudio", req, id=workflow_id_for(clip_id), task_queue=queues.ORCHESTRATION

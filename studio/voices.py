@@ -42,4 +42,3 @@ VOICES: dict[str, Voice] = {
     for vid in _IDS
 }
 DEFAULT_VOICE = "af_heart"
-MIN_SPEED, MAX_SPEED = 0.5, 2.0

@@ -1,7 +1,8 @@
 """GenerateAudio: reserve credits -> infer -> upload -> commit, refunding if it can't finish.
 
-One workflow per clip (id ``clip-<clip id>``). Activities are called by name so this module
-imports nothing heavy; the clip's kind picks the inference activity and its GPU task queue.
+One workflow per clip (id ``clip-<clip id>``). Activity calls are typed: the orchestration's
+own activities directly, the GPU workers' through stubs (``workflows.inference_stubs``); the
+clip's kind (``studio.kinds``) picks the inference activity and its GPU task queue.
 The upload runs on the queue of the worker that produced the audio, so audio bytes never pass
 through Temporal.
 """
@@ -14,9 +15,12 @@ from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError, TimeoutType
 
 with workflow.unsafe.imports_passed_through():
+    from activities.credits import commit_clip, refund_clip, reserve_credits
+    from activities.upload import UploadActivities
     from studio.kinds import INFERENCE_STAGES, Kind, kind_of
     from studio.stages import Stage
     from temporal import queues
+    from workflows.inference_stubs import INFERENCE
     from workflows.types import (
         ARTIFACT_LOST,
         BAD_INPUT,
@@ -140,7 +144,7 @@ class GenerateAudio:
                 raise ApplicationError(f"Unknown kind {req.kind!r}", type=BAD_INPUT, non_retryable=True)
             self._stage(Stage.RESERVING, 0.05)
             await workflow.execute_activity(
-                "reserve_credits", req, task_queue=queues.ORCHESTRATION,
+                reserve_credits, req, task_queue=queues.ORCHESTRATION,
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
             )  # fmt: skip
             result = await self._infer_and_upload(req, kind)
@@ -148,7 +152,7 @@ class GenerateAudio:
             self._stage(Stage.COMMITTING, 0.95)
             commit = CommitRequest(req.clip_id, object_key, result.duration_seconds, result.details)
             await workflow.execute_activity(
-                "commit_clip", commit, task_queue=queues.ORCHESTRATION,
+                commit_clip, commit, task_queue=queues.ORCHESTRATION,
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
             )  # fmt: skip
         except BaseException as err:
@@ -170,16 +174,17 @@ class GenerateAudio:
         start_to_close, schedule_to_close = inference_timeouts(req)
         for attempt in range(2):
             self._stage(kind.stage, 0.1)
-            result: InferenceResult = await workflow.execute_activity(
-                kind.activity, req, task_queue=kind.task_queue, result_type=InferenceResult,
+            result = await workflow.execute_activity(
+                INFERENCE[kind.name], req, task_queue=kind.task_queue,
                 schedule_to_close_timeout=schedule_to_close, start_to_close_timeout=start_to_close,
                 heartbeat_timeout=timedelta(seconds=60), retry_policy=INFERENCE_RETRY,
                 priority=Priority(fairness_key=_fairness_key(req)),  # users take turns at the queue
             )  # fmt: skip
             self._stage(Stage.UPLOADING, 0.9)
             try:
-                await workflow.execute_activity(
-                    "upload_audio", UploadRequest(req.clip_id, result.artifacts), task_queue=result.worker_queue,
+                await workflow.execute_activity_method(
+                    UploadActivities.upload_audio, UploadRequest(req.clip_id, result.artifacts),
+                    task_queue=result.worker_queue,
                     schedule_to_start_timeout=timedelta(minutes=1), start_to_close_timeout=upload_timeout(req),
                     retry_policy=UPLOAD_RETRY,
                     # A cancel waits for a put in flight to end, so the compensation's delete comes after it.
@@ -198,6 +203,6 @@ class GenerateAudio:
         """Compensation: give the hold back and mark the clip; must finish, so it retries forever."""
         self._stage(Stage.REFUNDING, self._status.progress)
         await workflow.execute_activity(
-            "refund_clip", RefundRequest(req.clip_id, reason, cancelled), task_queue=queues.ORCHESTRATION,
+            refund_clip, RefundRequest(req.clip_id, reason, cancelled), task_queue=queues.ORCHESTRATION,
             start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
         )  # fmt: skip

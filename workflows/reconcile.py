@@ -14,11 +14,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.reconcile import reconcile_clips
     from temporal import queues
     from workflows.types import ReconcileReport, ReconcileRequest
-
-SCHEDULE_ID = "reconcile-clips"
-INTERVAL = timedelta(minutes=1)
 
 
 @workflow.defn(name="ReconcileClips")
@@ -26,7 +24,7 @@ class ReconcileClips:
     @workflow.run
     async def run(self, req: ReconcileRequest) -> ReconcileReport:
         return await workflow.execute_activity(
-            "reconcile_clips", req, task_queue=queues.ORCHESTRATION, result_type=ReconcileReport,
+            reconcile_clips, req, task_queue=queues.ORCHESTRATION,
             start_to_close_timeout=timedelta(minutes=5), heartbeat_timeout=timedelta(minutes=1),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=3),
         )  # fmt: skip

@@ -9,10 +9,9 @@ from studio.storage import ClipObjects
 class GenerateRequest:
     clip_id: str
     user_id: str
-    kind: str  # "tts"
+    kind: str  # a studio.models.ClipKind value
     text: str
     voice: str
-    cost: int
     settings: dict = field(default_factory=dict)  # kind-specific, e.g. {"speed": 1.0}
     objects: ClipObjects | None = None  # where the clip's audio goes; set by the site (studio.storage)
 

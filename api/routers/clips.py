@@ -27,6 +27,7 @@ from studio.models import Clip, ClipKind, ClipStatus, User
 from studio.stages import Stage, stage_of_status
 from studio.storage import ClipObjects, LocalStore, content_type_for, get_store
 from studio.voices import VOICES
+from workflows.generate_audio import GenerateAudio
 from workflows.types import GenerationStatus, ReconcileRequest
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,7 @@ async def live_status(client: Client | None, clip: Clip) -> GenerationStatus | N
         return None
     try:
         handle = client.get_workflow_handle(clip.workflow_id)
-        return await asyncio.wait_for(
-            handle.query("status", result_type=GenerationStatus), timeout=QUERY_TIMEOUT_SECONDS
-        )
+        return await asyncio.wait_for(handle.query(GenerateAudio.status), timeout=QUERY_TIMEOUT_SECONDS)
     except Exception as exc:  # no worker yet, server hiccup: the database still answers
         log.debug("status query for %s failed: %s", clip.workflow_id, exc)
         return None

@@ -171,7 +171,7 @@ def test_events_are_placed_and_distance_dulls(engine: ProceduralEngine) -> None:
 
 
 def sfx_request(prompt: str, settings: dict) -> GenerateRequest:
-    return GenerateRequest("c", "u", "sound-effect", prompt, "", 50, settings)
+    return GenerateRequest("c", "u", "sound-effect", prompt, "", settings)
 
 
 def test_request_checks_are_non_retryable() -> None:

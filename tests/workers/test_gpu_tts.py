@@ -37,7 +37,7 @@ def test_blank_text_has_no_chunks() -> None:
 
 
 def _req(**overrides) -> GenerateRequest:  # noqa: ANN003
-    fields = dict(clip_id="c", user_id="u", kind="tts", text=SENTENCE, voice="af_heart", cost=50, settings={})
+    fields = dict(clip_id="c", user_id="u", kind="tts", text=SENTENCE, voice="af_heart", settings={})
     return GenerateRequest(**(fields | overrides))
 
 

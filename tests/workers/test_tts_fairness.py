@@ -79,7 +79,7 @@ async def client(temporal_dev: str) -> AsyncIterator[Client]:
 
 
 def request(user: str, text: str, speed: float) -> GenerateRequest:
-    return GenerateRequest(str(uuid.uuid4()), user, "tts", text, "af_heart", 50, {"speed": speed})
+    return GenerateRequest(str(uuid.uuid4()), user, "tts", text, "af_heart", {"speed": speed})
 
 
 async def test_a_short_job_finishes_while_another_users_long_jobs_are_in_progress(

@@ -88,7 +88,7 @@ async def workers(client: Client, fakes: Fakes, orchestration_activities: list |
 def start_request(credits: int = 1000) -> tuple[User, Clip, GenerateRequest]:
     user = make_user(credits=credits)
     clip = make_clip(user, cost=PRICE)
-    req = GenerateRequest(str(clip.id), str(user.id), "tts", clip.text, clip.voice, PRICE, {"speed": 1.0})
+    req = GenerateRequest(str(clip.id), str(user.id), "tts", clip.text, clip.voice, {"speed": 1.0})
     return user, clip, req
 
 

@@ -19,13 +19,14 @@ from temporalio.worker import Worker
 
 from activities import credits as credit_activities
 from activities import reconcile as reconcile_activities
+from activities.reconcile import INTERVAL, SCHEDULE_ID
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus, utcnow
 from studio.storage import get_store
 from temporal import queues
 from tests.workflows.test_generate_audio import PRICE, start_request, state
 from workflows.generate_audio import GenerateAudio
-from workflows.reconcile import INTERVAL, SCHEDULE_ID, ReconcileClips
+from workflows.reconcile import ReconcileClips
 from workflows.types import GenerateRequest, ReconcileReport, ReconcileRequest
 
 pytestmark = pytest.mark.usefixtures("studio_env")

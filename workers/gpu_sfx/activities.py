@@ -13,6 +13,7 @@ from temporalio import activity
 
 from activities.inference import bad_input, report_progress, spool_audio
 from studio import kinds
+from studio.models import ClipKind
 from workers.gpu_sfx.engine import SfxEngine, UnmatchedPrompt
 from workflows.types import Artifact, GenerateRequest, InferenceResult
 
@@ -38,7 +39,7 @@ class SfxActivities:
         self.engine, self.spool_dir, self.local_queue = engine, spool_dir, local_queue
         spool_dir.mkdir(parents=True, exist_ok=True)
 
-    @activity.defn(name="generate_sound_effect")
+    @activity.defn(name=kinds.KINDS[ClipKind.SOUND_EFFECT].activity)
     async def generate_sound_effect(self, req: GenerateRequest) -> InferenceResult:
         seconds, influence, seed, variations = sfx_settings(req)
         await report_progress(0, variations)

@@ -15,6 +15,7 @@ from temporalio import activity
 from activities.inference import bad_input, report_progress, spool_audio
 from studio import kinds
 from studio.audio import to_wav
+from studio.models import ClipKind
 from studio.storage import ObjectStore
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine
@@ -47,7 +48,7 @@ class TtsActivities:
         self.engine, self.spool_dir, self.local_queue, self.store = engine, spool_dir, local_queue, store
         spool_dir.mkdir(parents=True, exist_ok=True)
 
-    @activity.defn(name="synthesize_speech")
+    @activity.defn(name=kinds.KINDS[ClipKind.TTS].activity)
     async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
         chunks, speed = validate(req)
         streaming = bool(req.settings.get("stream"))

@@ -18,6 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.inference import bad_input, report_progress, spool_audio
 from studio import kinds
+from studio.models import ClipKind
 from studio.storage import ObjectStore
 from studio.uploads import UnusableAudio, decode_upload
 from workers.gpu_vc import profiles
@@ -59,7 +60,7 @@ class VcActivities:
         finally:
             result.cancel()
 
-    @activity.defn(name="convert_voice")
+    @activity.defn(name=kinds.KINDS[ClipKind.VOICE_CONVERSION].activity)
     async def convert_voice(self, req: GenerateRequest) -> InferenceResult:
         if message := kinds.problem(req.kind, req.text, req.voice, req.settings):  # the site's own check
             raise bad_input(message)
