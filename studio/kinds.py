@@ -6,16 +6,25 @@ GPU task queue makes it, the stage shown while that runs, where its audio is sto
 audio it will make (to size timeouts), and how history and the public API label it.
 """
 
+import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from studio.models import ClipKind
 from studio.settings import get_settings
 from studio.stages import Stage
 from studio.voices import VOICES
 from temporal import queues
+
+
+class ClipKind(enum.StrEnum):
+    """A kind's name, as stored in ``clips.kind`` and sent to the workflow."""
+
+    TTS = "tts"
+    VOICE_CONVERSION = "voice-conversion"
+    SOUND_EFFECT = "sound-effect"
+
 
 # Text to speech
 MIN_SPEED, MAX_SPEED = 0.5, 2.0

@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from studio.kinds import ClipKind  # declared with each kind's rules
+from studio.stages import ClipStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -15,24 +18,6 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
-
-
-class ClipKind(enum.StrEnum):
-    TTS = "tts"
-    VOICE_CONVERSION = "voice-conversion"
-    SOUND_EFFECT = "sound-effect"
-
-
-class ClipStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (ClipStatus.SUCCEEDED, ClipStatus.FAILED, ClipStatus.CANCELLED)
 
 
 class LedgerKind(enum.StrEnum):

@@ -1,12 +1,25 @@
 """Where a clip is on its way, in one vocabulary for the workflow's live query and the database.
 
-The workflow reports a ``Stage`` while it runs; once a clip is finished its database status says
-the same thing (``stage_of_status``). Pages and CSS use the values as they are.
+The database keeps a coarse ``ClipStatus``; the workflow reports a finer ``Stage`` while it runs.
+Once a clip is finished its status says the same thing (``stage_of_status``). Pages and CSS use
+the values as they are.
 """
 
 import enum
 
-from studio.models import ClipStatus
+
+class ClipStatus(enum.StrEnum):
+    """A clip row's status (``clips.status``)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ClipStatus.SUCCEEDED, ClipStatus.FAILED, ClipStatus.CANCELLED)
 
 
 class Stage(enum.StrEnum):

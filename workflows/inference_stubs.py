@@ -1,32 +1,27 @@
 """Typed stand-ins for the inference activities, which run in the GPU workers' processes.
 
 ``GenerateAudio`` calls these so its calls are typed without importing the engines (as in
-temporalio/samples-python's worker_specific_task_queues); each GPU worker registers the real
-activity under the same name, taken from the clip kind's declaration in ``studio.kinds``.
-Nothing here ever runs.
+temporalio/samples-python's worker_specific_task_queues). There is one per clip kind, made from
+the kind's declaration in ``studio.kinds``; each GPU worker registers the real activity under the
+same name. Nothing here ever runs.
 """
+
+from collections.abc import Awaitable, Callable
 
 from temporalio import activity
 
-from studio.kinds import KINDS
-from studio.models import ClipKind
+from studio.kinds import KINDS, ClipKind, Kind
 from workflows.types import GenerateRequest, InferenceResult
 
-
-@activity.defn(name=KINDS[ClipKind.TTS].activity)
-async def synthesize_speech(req: GenerateRequest) -> InferenceResult:
-    raise NotImplementedError("runs on a TTS worker (workers.gpu_tts)")
+InferenceActivity = Callable[[GenerateRequest], Awaitable[InferenceResult]]
 
 
-@activity.defn(name=KINDS[ClipKind.VOICE_CONVERSION].activity)
-async def convert_voice(req: GenerateRequest) -> InferenceResult:
-    raise NotImplementedError("runs on a voice-changer worker (workers.gpu_vc)")
+def _stub(kind: Kind) -> InferenceActivity:
+    async def inference(req: GenerateRequest) -> InferenceResult:
+        raise NotImplementedError(f"{kind.activity} runs on a worker polling {kind.task_queue!r}")
+
+    inference.__name__ = inference.__qualname__ = kind.activity
+    return activity.defn(name=kind.activity)(inference)
 
 
-@activity.defn(name=KINDS[ClipKind.SOUND_EFFECT].activity)
-async def generate_sound_effect(req: GenerateRequest) -> InferenceResult:
-    raise NotImplementedError("runs on a sound-effect worker (workers.gpu_sfx)")
-
-
-INFERENCE = {ClipKind.TTS: synthesize_speech, ClipKind.VOICE_CONVERSION: convert_voice,
-             ClipKind.SOUND_EFFECT: generate_sound_effect}  # fmt: skip
+INFERENCE: dict[ClipKind, InferenceActivity] = {name: _stub(kind) for name, kind in KINDS.items()}
