@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-from bench.sfx_prompts import HELD_OUT, LABELLED
 from bench.tts_bench import machine
+from tests.sfx_prompts import HELD_OUT, LABELLED
 from workers.gpu_sfx.dsp import SFX_RATE
 from workers.gpu_sfx.engine import ProceduralEngine
 

@@ -10,9 +10,9 @@ figures; asserts nothing (tests/workers/test_gpu_sfx.py does).
 
 import sys
 
-from bench.sfx_open_set import DEV, HELD_OUT
-from bench.sfx_prompts import HELD_OUT as LABELLED_HELD_OUT
-from bench.sfx_prompts import LABELLED
+from tests.sfx_open_set import DEV, HELD_OUT
+from tests.sfx_prompts import HELD_OUT as LABELLED_HELD_OUT
+from tests.sfx_prompts import LABELLED
 from workers.gpu_sfx import prompt as P
 from workers.gpu_sfx.engine import ProceduralEngine
 

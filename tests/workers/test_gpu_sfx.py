@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from bench import sfx_open_set
-from bench.sfx_prompts import HELD_OUT, LABELLED
+from tests import sfx_open_set
+from tests.sfx_prompts import HELD_OUT, LABELLED
 from tests.workers.margins import expect
 from workers.gpu_sfx.activities import sfx_settings
 from workers.gpu_sfx.dsp import SFX_RATE
@@ -63,7 +63,7 @@ def test_sounds_outside_the_catalogue_are_refused_not_substituted(engine: Proced
 
 
 def test_open_set_prompts_refuse_the_foreign_and_accept_paraphrases(engine: ProceduralEngine) -> None:
-    """bench/sfx_open_set.py: DEV (calibrated on) 49/52 accepted with the right source, 40/40
+    """tests/sfx_open_set.py: DEV (calibrated on) 49/52 accepted with the right source, 40/40
     refused; HELD_OUT (never tuned on) 24/27 and 22/22. Asserted with one prompt of margin."""
     for prompts, min_accepted, min_refused in [(sfx_open_set.DEV, 48, 40), (sfx_open_set.HELD_OUT, 23, 21)]:
         accepted = refused = 0

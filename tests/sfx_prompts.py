@@ -4,6 +4,10 @@ Written as people phrase requests (several are paraphrases no keyword list names
 spread over weather, water, fire, animals, people, machines, impacts, household and sci-fi.
 The first expected source is the main one (top-1). ``None`` marks prompts the engine should
 refuse honestly (nothing in its catalogue fits).
+
+Shared by tests/workers/test_gpu_sfx.py (which asserts on them) and ``bench.sfx_bench`` /
+``bench.sfx_refusals`` (which print the figures): one copy, so the thresholds and the figures
+are always about the same prompts.
 """
 
 LABELLED: list[tuple[str, list[str] | None]] = [

@@ -7,12 +7,13 @@ Two kinds of prompt, in two sets:
 - out-of-catalogue prompts (``None``): sounds none of the catalogue's sources makes; the engine
   must refuse them rather than substitute a near neighbour ("creaky door" is not a knock).
 
-``DEV`` (with bench/sfx_prompts.py) was used to calibrate the refusal: the thresholds in
+``DEV`` (with tests/sfx_prompts.py) was used to calibrate the refusal: the thresholds in
 ``workers/gpu_sfx/prompt.py`` and the list of sounds the catalogue lacks in
 ``workers/gpu_sfx/foreign.py``. It was written before that list, but the list was then written by
 someone who had read it, so its figures are optimistic. ``HELD_OUT`` was written after the list
 and the thresholds were frozen, with sounds the list does not name, and was only measured.
-``python -m bench.sfx_refusals`` prints the accept/refuse figures.
+``python -m bench.sfx_refusals`` prints the accept/refuse figures; tests/workers/test_gpu_sfx.py
+asserts them.
 """
 
 DEV: list[tuple[str, list[str] | None]] = [
@@ -38,7 +39,7 @@ DEV: list[tuple[str, list[str] | None]] = [
     ("a woman screaming", None),
     ("a balloon popping", None),
     ("a sea lion barking", None),
-    # in the catalogue, phrased differently from bench/sfx_prompts.py
+    # in the catalogue, phrased differently from tests/sfx_prompts.py
     ("rain pattering on a window", ["rain"]),
     ("a gusty wind on a hilltop", ["wind"]),
     ("a roaring bonfire", ["fire"]),
