@@ -4,7 +4,7 @@ A clause whose meaning sits nearer one of these than any catalogue source is ref
 being handed to the nearest catalogue source ("creaky door" is not a knock, "a lion roaring" not
 wind). Written as a broad list of everyday sound categories (in the spirit of the AudioSet
 ontology), a few phrasings each, deliberately excluding what the catalogue covers; it is not a
-list of the evaluation prompts (bench/sfx_open_set.py keeps a held-out set it was not tuned on).
+list of the evaluation prompts (tests/sfx_open_set.py keeps a held-out set it was not tuned on).
 """
 
 FOREIGN_SOUNDS: list[str] = [

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from workers.gpu_sfx.sources import CATALOGUE, SOURCES, Params
 
-# Calibrated on bench/sfx_prompts.py and bench/sfx_open_set.py DEV (``python -m bench.sfx_refusals
+# Calibrated on tests/sfx_prompts.py and tests/sfx_open_set.py DEV (``python -m bench.sfx_refusals
 # --margins`` prints how far each prompt sits from them); each has margin on both sides, since
 # MiniLM's cosines move by ~1e-3 between CPUs and thread counts.
 EMBEDDING_FLOOR = 0.47  # meaning matches: right ones scored 0.50-0.96, wrong ones down to 0.30
