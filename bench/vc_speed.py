@@ -36,14 +36,19 @@ STAGES = ("profile", "analysis", "warp trials", "final resynthesis")
 
 
 def prepare(path: str) -> None:
+    from studio.storage import get_store
     from workers.gpu_tts.engine import tts_engine
+    from workers.gpu_tts.vc_references import publish
     from workers.gpu_vc import profiles
 
     engine = tts_engine()
     clips = {f"{voice}:{i}": engine.synthesize(text, voice) for voice in SOURCES for i, text in enumerate(TEXTS)}
     np.savez(path, **clips)
+    store = get_store()
+    store.ensure_ready()
+    publish(store, voices=TARGETS)  # the targets' reference speech, as the TTS worker renders it
     for target in TARGETS:
-        profiles.get(target)
+        profiles.get(target)  # measured into the profile cache (STUDIO_VC_PROFILE_CACHE)
     print(f"wrote {len(clips)} clips ({sum(len(c) for c in clips.values()) / 24_000:.1f} s) to {path}")
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     link_ttl_seconds: int = 3600
 
+    # GPU workers: audio each one made, kept on its machine until uploaded (a folder per kind);
+    # default var_dir/spool
+    spool_dir: Path = Field(default_factory=lambda fields: fields["var_dir"] / "spool")
+
     # TTS worker
     tts_engine: Literal["auto", "onnx", "torch"] = "auto"  # auto: torch on CUDA, else int8 ONNX
     tts_device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -95,7 +99,6 @@ class Settings(BaseSettings):
     tts_infer_threads: int = 1  # batching loops sharing the GPU (each its own CUDA stream)
     tts_max_concurrent: int = 0  # synthesize activities at once; 0: 64 when batching, else 8
     tts_threads: int = 0  # 0: let the runtime decide
-    tts_spool_dir: Path | None = None  # worker-local audio awaiting upload
     tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models
 
     # Voice changer
@@ -138,10 +141,6 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.tts_models_dir or self.var_dir / "models"
-
-    @property
-    def spool_dir(self) -> Path:
-        return self.tts_spool_dir or self.var_dir / "spool"
 
 
 @lru_cache

@@ -28,7 +28,7 @@ from workers.gpu_tts.assets import ensure_assets, ensure_torch_weights
 from workers.gpu_tts.backends import TorchBackend
 from workers.gpu_tts.convert import torch_name
 from workers.gpu_tts.engine import KokoroEngine, choose_backend
-from workers.gpu_tts.kokoro_torch import KokoroModel, Utterance, load_model
+from workers.gpu_tts.kokoro_torch import BatchRow, KokoroModel, load_model
 from workers.gpu_tts.onnx_reference import float_model
 
 SENTENCES = [
@@ -89,7 +89,7 @@ def model(paths) -> KokoroModel:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def utterances(paths) -> list[Utterance]:  # noqa: ANN001
+def utterances(paths) -> list[BatchRow]:  # noqa: ANN001
     from kokoro_onnx.tokenizer import Tokenizer
 
     from workers.gpu_tts.engine import vocabulary
@@ -99,7 +99,7 @@ def utterances(paths) -> list[Utterance]:  # noqa: ANN001
     out = []
     for text, voice, speed in SENTENCES:
         tokens = tokenizer.tokenize(tokenizer.phonemize(text, "en-gb" if voice.startswith("b") else "en-us"))
-        out.append(Utterance([0, *tokens, 0], packs[voice][len(tokens) - 1].reshape(-1), speed))
+        out.append(BatchRow([0, *tokens, 0], packs[voice][len(tokens) - 1].reshape(-1), speed))
     return out
 
 
@@ -135,7 +135,7 @@ class ProbedReference:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # float math as written
         self.session = ort.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
-    def run(self, u: Utterance) -> dict[str, np.ndarray]:
+    def run(self, u: BatchRow) -> dict[str, np.ndarray]:
         feeds = {
             "tokens": np.array([u.ids], dtype=np.int64),
             "style": np.asarray(u.style, dtype=np.float32).reshape(1, -1),
@@ -190,7 +190,7 @@ def test_parity_with_the_float_onnx_graph(model, utterances, reference, record_p
         expect(record_property, f"kokoro parity log-mel dB [{voice}]", logmel_db(synthesis.audio.numpy(), ref["audio"]),
                below=2.0)  # fmt: skip
     # The measure separates voices: the same text in another voice is far off.
-    other = model.synthesize([Utterance(utterances[1].ids, utterances[0].style, 1.0)])[0]
+    other = model.synthesize([BatchRow(utterances[1].ids, utterances[0].style, 1.0)])[0]
     expect(record_property, "kokoro parity log-mel dB, another voice",
            logmel_db(other.audio.numpy(), reference.run(utterances[1])["audio"]), above=10.0)  # fmt: skip
 
@@ -211,7 +211,7 @@ def test_a_batch_gives_each_utterance_its_own_audio(model, utterances, record_pr
 
 def test_speed_shortens_the_utterance(model, utterances, record_property) -> None:  # noqa: ANN001
     u = utterances[1]
-    normal, fast = model.synthesize([u, Utterance(u.ids, u.style, 1.6)])
+    normal, fast = model.synthesize([u, BatchRow(u.ids, u.style, 1.6)])
     expect(record_property, "kokoro length at speed 1.6 / at 1.0", len(fast.audio) / len(normal.audio), below=0.75)
 
 

@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Utterance:
+    """One window of text the engine asks a backend to speak (the batcher's unit of work); the
+    PyTorch port takes it as one ``kokoro_torch.BatchRow``."""
+
     ids: list[int]  # phoneme ids, with the 0 boundary token at both ends
     style: np.ndarray  # [256] voice style for this length
     speed: float = 1.0

@@ -2,6 +2,6 @@
 decoder), written for padded batches so one forward pass serves many requests."""
 
 from workers.gpu_tts.kokoro_torch.layers import fused
-from workers.gpu_tts.kokoro_torch.model import KOKORO_V1, KokoroModel, Synthesis, Utterance, load_model
+from workers.gpu_tts.kokoro_torch.model import KOKORO_V1, BatchRow, KokoroModel, Synthesis, load_model
 
-__all__ = ["KOKORO_V1", "KokoroModel", "Synthesis", "Utterance", "fused", "load_model"]
+__all__ = ["KOKORO_V1", "BatchRow", "KokoroModel", "Synthesis", "fused", "load_model"]

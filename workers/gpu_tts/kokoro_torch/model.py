@@ -47,8 +47,10 @@ KOKORO_V1 = {
 
 
 @dataclass
-class Utterance:
-    """One row of a batch: phoneme ids (with the 0 boundary tokens), a 256-d style, a speed."""
+class BatchRow:
+    """One row of the model's padded batch: phoneme ids (with the 0 boundary tokens), a 256-d style,
+    a speed. ``synthesize`` reads only these fields, so the engine's ``backends.Utterance`` (a window
+    of text to speak, made without torch) is passed as is."""
 
     ids: list[int]
     style: Tensor | np.ndarray  # [256] (or [1, 256])
@@ -94,7 +96,7 @@ class KokoroModel(nn.Module):
         audio = self.decoder(asr, f0, energy, decoder_style, frames)
         return audio, frames.host_lengths * SAMPLES_PER_FRAME, durations
 
-    def synthesize(self, batch: Sequence[Utterance], half: torch.dtype | None = None) -> list[Synthesis]:
+    def synthesize(self, batch: Sequence[BatchRow], half: torch.dtype | None = None) -> list[Synthesis]:
         """Run utterances of any lengths as one padded batch; each gets exactly its own audio.
 
         ``half`` (torch.float16 or torch.bfloat16) runs matmuls and convolutions under autocast;
