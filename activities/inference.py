@@ -1,4 +1,5 @@
-"""Helpers every inference activity shares: progress to the workflow, and spooling the result.
+"""Helpers every inference activity shares: the request's check, heartbeats and progress to the
+workflow, and spooling the result.
 
 The result stays in the worker's spool until the upload activity (on this worker's own queue)
 moves it to the object store.
@@ -6,23 +7,36 @@ moves it to the object store.
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from studio import kinds
 from studio.audio import to_mp3, to_wav
 from studio.storage import AUDIO_EXTENSIONS, ClipObjects
 from workflows.generate_audio import GenerateAudio
-from workflows.types import BAD_INPUT, Artifact, Progress
+from workflows.types import BAD_INPUT, Artifact, GenerateRequest, Progress
 
 log = logging.getLogger(__name__)
+# How often a running inference heartbeats: well inside the workflow's heartbeat timeout (60 s), so
+# a dead worker is noticed and a cancellation reaches the activity within seconds.
+HEARTBEAT_SECONDS = 5
 
 
 def bad_input(message: str) -> ApplicationError:
     """The request itself is wrong: fail now, never retry (the workflow refunds)."""
     return ApplicationError(message, type=BAD_INPUT, non_retryable=True)
+
+
+def check_request(req: GenerateRequest) -> None:
+    """The kind's own check (the one the site and the public API ran) on what the worker received;
+    raises ``bad_input`` with the user's message."""
+    if message := kinds.problem(req.kind, req.text, req.voice, req.settings):
+        raise bad_input(message)
 
 
 async def report_progress(done: int, total: int) -> None:
@@ -34,6 +48,43 @@ async def report_progress(done: int, total: int) -> None:
         await handle.signal(GenerateAudio.report_progress, Progress(done, total))
     except Exception as exc:
         log.debug("progress signal failed: %s", exc)
+
+
+class Heartbeat:
+    """The latest progress of the work in hand; ``heartbeating`` sends it every few seconds."""
+
+    def __init__(self, done: int, total: int) -> None:
+        self.details = (done, total)
+        self._loop = asyncio.get_running_loop()
+
+    async def progress(self, done: int, total: int) -> None:
+        """Record progress and report it now (heartbeat + the workflow's progress signal)."""
+        self.details = (done, total)
+        await report_progress(done, total)
+
+    def progress_from_thread(self, done: int, total: int) -> None:
+        """``progress`` for work running in a thread (e.g. an engine's progress callback)."""
+        self.details = (done, total)
+        asyncio.run_coroutine_threadsafe(report_progress(done, total), self._loop)
+
+
+@asynccontextmanager
+async def heartbeating(done: int = 0, total: int = 1, every: float = HEARTBEAT_SECONDS) -> AsyncIterator[Heartbeat]:
+    """Heartbeat every ``every`` seconds with the latest progress while the body runs: work in a
+    thread, a turn at a batcher, a wait for another worker. So a long step never looks like a dead
+    worker, and a cancellation is delivered (at the body's next await) instead of waiting for it."""
+    beat = Heartbeat(done, total)
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(every)
+            activity.heartbeat(*beat.details)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        yield beat
+    finally:
+        ticker.cancel()
 
 
 async def spool_audio(

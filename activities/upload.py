@@ -1,21 +1,16 @@
 """The upload step: move a GPU worker's spooled audio into the object store.
 
-Registered by every GPU worker on its own worker-local queue, so it runs on the machine that
-holds the file. Idempotent: a retry after a successful put finds the object and succeeds.
+Registered by every GPU worker on its own worker-local queue (``workers.gpu_worker``), so it runs
+on the machine that holds the file. Idempotent: a retry after a successful put finds the object and succeeds.
 """
 
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 
 from temporalio import activity
-from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
-from studio.storage import ObjectStore, get_store
+from studio.storage import ObjectStore
 from workflows.types import ARTIFACT_LOST, UploadRequest
 
 ORPHAN_AGE_SECONDS = 6 * 3600
@@ -52,26 +47,3 @@ class UploadActivities:
                 raise ApplicationError(f"audio for clip {req.clip_id} is gone from this worker", type=ARTIFACT_LOST)
         for artifact in req.artifacts:  # only once every file is safely stored
             (self.spool_dir / artifact.filename).unlink(missing_ok=True)
-
-
-def inference_workers(
-    client: Client, task_queue: str, local_queue: str, inference: Callable, spool_dir: Path,
-    executor: ThreadPoolExecutor, max_concurrent: int = 2,
-) -> list[Worker]:  # fmt: skip
-    """A GPU worker's two Temporal workers: the shared inference queue, and this process's own queue
-    on which the audio it spooled is uploaded (so the upload runs where the file is)."""
-    return [
-        Worker(
-            client,
-            task_queue=task_queue,
-            activities=[inference],
-            max_concurrent_activities=max_concurrent,
-            graceful_shutdown_timeout=timedelta(seconds=10),  # let an inference in flight finish on Ctrl-C
-        ),  # fmt: skip
-        Worker(
-            client,
-            task_queue=local_queue,
-            activities=[UploadActivities(get_store(), spool_dir).upload_audio],
-            activity_executor=executor,
-        ),  # fmt: skip
-    ]

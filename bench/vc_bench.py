@@ -19,11 +19,13 @@ import numpy as np
 
 from bench.tts_bench import machine
 from studio.audio import to_wav
+from studio.storage import get_store
 from studio.uploads import decode_upload
 from tests.speech import transcribe, word_error_rate
 from workers.gpu_tts.engine import tts_engine
+from workers.gpu_tts.vc_references import publish
 from workers.gpu_vc import profiles, speaker
-from workers.gpu_vc.engine import RATE, get_converter
+from workers.gpu_vc.engine import VC_RATE, vc_converter
 
 SENTENCES = (
     "A quiet morning walk along the river helps me think clearly about the day ahead.",
@@ -45,7 +47,7 @@ def render(source: str, text: str) -> np.ndarray:
     if source == "piper:joe":
         chunks = list(piper_joe().synthesize(text))
         audio = np.concatenate([c.audio_float_array for c in chunks])
-        return decode_upload(to_wav(audio, chunks[0].sample_rate), RATE)
+        return decode_upload(to_wav(audio, chunks[0].sample_rate), VC_RATE)
     return tts_engine().synthesize(text, source)
 
 
@@ -54,28 +56,31 @@ def main() -> None:
     parser.add_argument("--sources", nargs="*", default=["piper:joe", "am_michael", "bf_lily", "af_sky", "bm_lewis"])
     parser.add_argument("--targets", nargs="*", default=["af_heart", "bf_emma", "am_adam", "bm_george"])
     args = parser.parse_args()
-    converter = get_converter()
+    converter = vc_converter()
+    store = get_store()
+    store.ensure_ready()
+    publish(store, voices=args.targets)  # the targets' reference speech, as the TTS worker renders it
     for target in args.targets:
-        profiles.get(target)  # build/load outside the timings
+        profiles.get(target)  # measure/load outside the timings
     print(f"\n## Voice changer quality ({machine()}, speaker encoder on {speaker.encoder().device})\n")
     print("| source → target | similarity before | after | gain | WER source | WER converted | warp | RTF |")
     print("|---|---|---|---|---|---|---|---|")
     rows = []
     for source in args.sources:
         renders = [(text, render(source, text)) for text in SENTENCES]
-        source_wer = statistics.mean(word_error_rate(t, transcribe(a, RATE)) for t, a in renders)
+        source_wer = statistics.mean(word_error_rate(t, transcribe(a, VC_RATE)) for t, a in renders)
         for target in args.targets:
             before, after, wers, warps, compute, audio = [], [], [], [], 0.0, 0.0
             for text, samples in renders:
                 start = time.perf_counter()
-                result = converter.convert(samples, RATE, target)
+                result = converter.convert(samples, VC_RATE, target)
                 compute += time.perf_counter() - start
-                audio += len(samples) / RATE
+                audio += len(samples) / VC_RATE
                 reference = profiles.get(target).embedding  # whole clips, not the converter's excerpt
-                before.append(speaker.similarity(speaker.embed(samples, RATE), reference))
-                after.append(speaker.similarity(speaker.embed(result.samples, RATE), reference))
+                before.append(speaker.similarity(speaker.embed(samples, VC_RATE), reference))
+                after.append(speaker.similarity(speaker.embed(result.samples, VC_RATE), reference))
                 warps.append(result.warp)
-                wers.append(word_error_rate(text, transcribe(result.samples, RATE)))
+                wers.append(word_error_rate(text, transcribe(result.samples, VC_RATE)))
             row = (statistics.mean(before), statistics.mean(after), statistics.mean(wers), compute / audio)
             rows.append((*row, source_wer))
             print(

@@ -17,7 +17,7 @@ from workers.gpu_tts.engine import tts_engine
 from workers.gpu_tts.vc_references import publish
 from workers.gpu_vc import features, profiles, speaker, vocoder, world
 from workers.gpu_vc.cheaptrick import cheaptrick
-from workers.gpu_vc.engine import RATE, get_converter
+from workers.gpu_vc.engine import VC_RATE, vc_converter
 
 SENTENCE = "A quiet morning walk along the river helps me think clearly about the day ahead."
 
@@ -37,30 +37,30 @@ def source() -> np.ndarray:
 def test_conversion_moves_toward_the_target_and_keeps_the_words(
     source: np.ndarray, target: str, record_property
 ) -> None:  # noqa: ANN001
-    result = get_converter().convert(source, RATE, target)
-    assert abs(len(result.samples) - len(source)) < 0.02 * RATE  # timing kept
+    result = vc_converter().convert(source, VC_RATE, target)
+    assert abs(len(result.samples) - len(source)) < 0.02 * VC_RATE  # timing kept
     gain = result.similarity_after - result.similarity_before
     expect(record_property, f"vc similarity gain [{target}]", gain, at_least=0.035)
-    heard = transcribe(result.samples, RATE)
+    heard = transcribe(result.samples, VC_RATE)
     expect(record_property, f"vc WER [{target}]", word_error_rate(SENTENCE, heard), at_most=0.35)
 
 
 def test_female_target_raises_the_pitch(source: np.ndarray, record_property) -> None:  # noqa: ANN001
-    result = get_converter().convert(source, RATE, "af_heart")
-    ratio = median_pitch(result.samples, RATE) / median_pitch(source, RATE)
+    result = vc_converter().convert(source, VC_RATE, "af_heart")
+    ratio = median_pitch(result.samples, VC_RATE) / median_pitch(source, VC_RATE)
     expect(record_property, "vc pitch af_heart / source", ratio, above=1.3)
 
 
 def test_pitch_control_shifts_by_semitones(source: np.ndarray, record_property) -> None:  # noqa: ANN001
-    plain = get_converter().convert(source, RATE, "am_adam", formant=1.0)
-    higher = get_converter().convert(source, RATE, "am_adam", pitch=5, formant=1.0)
-    ratio = median_pitch(higher.samples, RATE) / median_pitch(plain.samples, RATE)
+    plain = vc_converter().convert(source, VC_RATE, "am_adam", formant=1.0)
+    higher = vc_converter().convert(source, VC_RATE, "am_adam", pitch=5, formant=1.0)
+    ratio = median_pitch(higher.samples, VC_RATE) / median_pitch(plain.samples, VC_RATE)
     expect(record_property, "vc +5 semitones pitch ratio", abs(ratio - 1.335), below=0.13)  # 1.2 < ratio < 1.5
 
 
 def test_converting_silence_is_refused() -> None:
     with pytest.raises(ValueError):
-        get_converter().convert(np.zeros(RATE * 2, np.float32), RATE, "af_heart")
+        vc_converter().convert(np.zeros(VC_RATE * 2, np.float32), VC_RATE, "af_heart")
 
 
 def test_frequency_warp_moves_a_peak() -> None:
@@ -73,51 +73,51 @@ def test_frequency_warp_moves_a_peak() -> None:
 
 
 def test_mel_cepstrum_keeps_the_envelope_shape(source: np.ndarray, record_property) -> None:  # noqa: ANN001
-    sp = world.analyse(source, RATE).sp
-    coded = features.code(sp, RATE)
+    sp = world.analyse(source, VC_RATE).sp
+    coded = features.code(sp, VC_RATE)
     assert coded.shape == (len(sp), features.MCEP_DIM)
-    error_db = 10 * (torch.log10(features.decode(coded, RATE, sp.shape[1])) - torch.log10(sp))
+    error_db = 10 * (torch.log10(features.decode(coded, VC_RATE, sp.shape[1])) - torch.log10(sp))
     expect(record_property, "vc mel-cepstrum envelope median |dB|", error_db.abs().median(), below=3.0)
 
 
 def test_resynthesis_without_conversion_sounds_like_the_source(source: np.ndarray, record_property) -> None:  # noqa: ANN001
-    a = world.analyse(source, RATE)
-    audio = vocoder.synthesize(a.f0, a.sp, a.ap, RATE, world.FRAME_MS).numpy()
-    assert abs(len(audio) - len(source)) < 0.01 * RATE
+    a = world.analyse(source, VC_RATE)
+    audio = vocoder.synthesize(a.f0, a.sp, a.ap, VC_RATE, world.FRAME_MS).numpy()
+    assert abs(len(audio) - len(source)) < 0.01 * VC_RATE
     level = np.sqrt(np.mean(audio**2)) / np.sqrt(np.mean(source**2))
     expect(record_property, "vc resynthesis level |ln ratio|", abs(np.log(level)), below=0.34)  # 0.71x..1.4x
-    similarity = speaker.similarity(speaker.embed(audio, RATE), speaker.embed(source, RATE))
+    similarity = speaker.similarity(speaker.embed(audio, VC_RATE), speaker.embed(source, VC_RATE))
     expect(record_property, "vc resynthesis speaker similarity", similarity, above=0.9)
-    expect(record_property, "vc resynthesis WER", word_error_rate(SENTENCE, transcribe(audio, RATE)), at_most=0.2)
-    pitch = median_pitch(audio, RATE) / median_pitch(source, RATE)
+    expect(record_property, "vc resynthesis WER", word_error_rate(SENTENCE, transcribe(audio, VC_RATE)), at_most=0.2)
+    pitch = median_pitch(audio, VC_RATE) / median_pitch(source, VC_RATE)
     expect(record_property, "vc resynthesis pitch |ratio - 1|", abs(pitch - 1), below=0.05)
 
 
 def test_speaker_embeddings_tell_voices_apart(record_property) -> None:  # noqa: ANN001
     tts = tts_engine()
-    a1 = speaker.embed(tts.synthesize("The first sentence for this voice.", "af_heart"), RATE)
-    a2 = speaker.embed(tts.synthesize("Another thing entirely, said later.", "af_heart"), RATE)
-    b = speaker.embed(tts.synthesize("The first sentence for this voice.", "am_adam"), RATE)
+    a1 = speaker.embed(tts.synthesize("The first sentence for this voice.", "af_heart"), VC_RATE)
+    a2 = speaker.embed(tts.synthesize("Another thing entirely, said later.", "af_heart"), VC_RATE)
+    b = speaker.embed(tts.synthesize("The first sentence for this voice.", "am_adam"), VC_RATE)
     gap = speaker.similarity(a1, a2) - speaker.similarity(a1, b)
     expect(record_property, "vc embedding same-voice minus other-voice similarity", gap, above=0.1)
 
 
 def test_cheaptrick_in_torch_matches_pyworld(source: np.ndarray, record_property) -> None:  # noqa: ANN001
     x = source.astype(np.float64)
-    f0, times = pw.dio(x, RATE, frame_period=world.FRAME_MS)
-    f0 = pw.stonemask(x, f0, times, RATE)
-    ours = cheaptrick(*(torch.from_numpy(a) for a in (x, f0, times)), RATE).numpy()
-    error_db = np.abs(10 * np.log10(ours / pw.cheaptrick(x, f0, times, RATE)))
+    f0, times = pw.dio(x, VC_RATE, frame_period=world.FRAME_MS)
+    f0 = pw.stonemask(x, f0, times, VC_RATE)
+    ours = cheaptrick(*(torch.from_numpy(a) for a in (x, f0, times)), VC_RATE).numpy()
+    error_db = np.abs(10 * np.log10(ours / pw.cheaptrick(x, f0, times, VC_RATE)))
     expect(record_property, "vc cheaptrick vs pyworld median |dB|", np.median(error_db), below=1e-3)
     expect(record_property, "vc cheaptrick vs pyworld p99 |dB|", np.percentile(error_db, 99), below=0.05)
 
 
 def test_coarse_aperiodicity_follows_d4c(source: np.ndarray, record_property) -> None:  # noqa: ANN001
     x = source.astype(np.float64)
-    f0, times = pw.dio(x, RATE, frame_period=world.FRAME_MS)
-    f0 = pw.stonemask(x, f0, times, RATE)
+    f0, times = pw.dio(x, VC_RATE, frame_period=world.FRAME_MS)
+    f0 = pw.stonemask(x, f0, times, VC_RATE)
     voiced = f0 > 0
-    full, coarse = pw.d4c(x, f0, times, RATE)[voiced], world.aperiodicity(x, f0, times, RATE)[voiced]
+    full, coarse = pw.d4c(x, f0, times, VC_RATE)[voiced], world.aperiodicity(x, f0, times, VC_RATE)[voiced]
     error_db = np.abs(20 * np.log10(coarse / full))
     expect(record_property, "vc coarse aperiodicity vs d4c median |dB|", np.median(error_db), below=0.5)
     expect(record_property, "vc coarse aperiodicity vs d4c p90 |dB|", np.percentile(error_db, 90), below=3)
@@ -126,9 +126,9 @@ def test_coarse_aperiodicity_follows_d4c(source: np.ndarray, record_property) ->
 def test_speaker_embedding_is_resemblyzers(source: np.ndarray, record_property) -> None:  # noqa: ANN001
     from resemblyzer import preprocess_wav
 
-    reference = speaker.encoder().embed_utterance(preprocess_wav(source, source_sr=RATE))
-    ours = np.abs(speaker.embed(source, RATE) - reference).max()
+    reference = speaker.encoder().embed_utterance(preprocess_wav(source, source_sr=VC_RATE))
+    ours = np.abs(speaker.embed(source, VC_RATE) - reference).max()
     expect(record_property, "vc embedding vs resemblyzer max |diff|", ours, below=1e-5)
-    together = speaker.embed_many([source, source[: RATE * 2]], RATE)
+    together = speaker.embed_many([source, source[: VC_RATE * 2]], VC_RATE)
     expect(record_property, "vc batched embedding vs resemblyzer max |diff|", np.abs(together[0] - reference).max(),
            below=1e-5)  # fmt: skip

@@ -25,6 +25,7 @@ from workers.gpu_tts.assets import ensure_assets
 from workers.gpu_tts.backends import Utterance
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.worker import concurrent_syntheses
+from workers.gpu_worker import WorkerContext
 from workflows.generate_audio import inference_timeouts
 from workflows.types import GenerateRequest, InferenceResult, Progress
 
@@ -88,7 +89,8 @@ async def test_a_short_job_finishes_while_another_users_long_jobs_are_in_progres
     model = PacedModel(seconds=0.05)
     engine = KokoroEngine(model, ensure_assets()[1])
     queue = f"gpu-tts-fair-{uuid.uuid4().hex[:8]}"
-    tts = TtsActivities(engine, tmp_path / "spool", f"{queue}-local", LocalStore(tmp_path / "objects", "x"))
+    ctx = WorkerContext(tmp_path / "spool", f"{queue}-local", LocalStore(tmp_path / "objects", "x"), client)
+    tts = TtsActivities(engine, ctx)
     slots = concurrent_syntheses(engine)
     assert slots >= 4  # more than one user's worth of long jobs
 

@@ -24,6 +24,7 @@ from tests.conftest import API_TEST_NAMESPACE, reset_caches, s3_env
 from workers.gpu_tts import vc_references
 from workers.gpu_vc import profiles, reference
 from workers.gpu_vc.activities import VcActivities
+from workers.gpu_worker import WorkerContext
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("kokoro", "kokoro_onnx", "workers.gpu_tts", "onnxruntime", "misaki", "phonemizer")
@@ -116,7 +117,7 @@ def test_a_missing_reference_is_a_clear_error(vc_env: Path) -> None:
 async def test_the_vc_activity_asks_the_tts_worker_for_a_missing_reference(vc_env: Path, temporal_dev: str) -> None:
     store = get_store()
     client = await Client.connect(temporal_dev, namespace=API_TEST_NAMESPACE)
-    vc = VcActivities(None, store, get_settings().spool_dir / "vc", "unused", client)  # type: ignore[arg-type]
+    vc = VcActivities(None, WorkerContext(get_settings().spool_dir / "vc", "unused", store, client))  # type: ignore[arg-type]
     engine = ToneEngine()
     with ThreadPoolExecutor(max_workers=2) as executor:
         async with vc_references.reference_worker(client, engine, store, executor):  # type: ignore[arg-type]
@@ -129,7 +130,7 @@ async def test_the_vc_activity_asks_the_tts_worker_for_a_missing_reference(vc_en
 
 async def test_without_a_tts_worker_the_wait_ends_in_a_retryable_error(vc_env: Path, temporal_dev: str) -> None:
     client = await Client.connect(temporal_dev, namespace=API_TEST_NAMESPACE)
-    vc = VcActivities(None, get_store(), get_settings().spool_dir / "vc", "unused", client)  # type: ignore[arg-type]
+    vc = VcActivities(None, WorkerContext(get_settings().spool_dir / "vc", "unused", get_store(), client))  # type: ignore[arg-type]
     with pytest.raises(profiles.ProfileNotPublished, match="bf_lily"):
         await ActivityEnvironment().run(vc.await_reference, "bf_lily", 1.0)
     await client.get_workflow_handle(reference.publish_workflow_id("bf_lily")).terminate("test over")

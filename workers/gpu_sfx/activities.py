@@ -7,24 +7,21 @@ refunds and the user sees the message.
 """
 
 import asyncio
-from pathlib import Path
 
 from temporalio import activity
 
-from activities.inference import bad_input, report_progress, spool_audio
+from activities.inference import bad_input, check_request, heartbeating
 from studio import kinds
-from studio.models import ClipKind
+from studio.kinds import ClipKind
 from workers.gpu_sfx.engine import SfxEngine, UnmatchedPrompt
+from workers.gpu_worker import InferenceActivities
 from workflows.types import Artifact, GenerateRequest, InferenceResult
-
-HEARTBEAT_SECONDS = 5
 
 
 def sfx_settings(req: GenerateRequest) -> tuple[float, float, int, int]:
     """(seconds, influence, seed, variations) from a request, after the site's own check
     (``studio.kinds``); raises BadInput when out of range."""
-    if message := kinds.problem(req.kind, req.text, req.voice, req.settings):
-        raise bad_input(message)
+    check_request(req)
     settings = req.settings
     return (
         float(settings.get("duration_seconds", kinds.DEFAULT_SECONDS)),
@@ -34,28 +31,20 @@ def sfx_settings(req: GenerateRequest) -> tuple[float, float, int, int]:
     )
 
 
-class SfxActivities:
-    def __init__(self, engine: SfxEngine, spool_dir: Path, local_queue: str) -> None:
-        self.engine, self.spool_dir, self.local_queue = engine, spool_dir, local_queue
-        spool_dir.mkdir(parents=True, exist_ok=True)
-
+class SfxActivities(InferenceActivities[SfxEngine]):
     @activity.defn(name=kinds.KINDS[ClipKind.SOUND_EFFECT].activity)
     async def generate_sound_effect(self, req: GenerateRequest) -> InferenceResult:
         seconds, influence, seed, variations = sfx_settings(req)
-        await report_progress(0, variations)
-        job = asyncio.ensure_future(
-            asyncio.to_thread(self.engine.generate, req.text, seconds, influence, seed, variations)
-        )
-        while not (await asyncio.wait({job}, timeout=HEARTBEAT_SECONDS))[0]:
-            activity.heartbeat()
-        try:
-            result = job.result()
-        except UnmatchedPrompt as exc:
-            raise bad_input(str(exc)) from exc
-        activity.logger.info("clip %s: %r understood as %s", req.clip_id, req.text, result.interpretation)
-        artifacts: list[Artifact] = []
-        for i, samples in enumerate(result.variations, start=1):
-            artifacts += await spool_audio(self.spool_dir, req.clip_objects, samples, result.sample_rate, variation=i)
-            await report_progress(i, variations)
+        async with heartbeating() as beat:
+            await beat.progress(0, variations)
+            try:
+                result = await asyncio.to_thread(self.engine.generate, req.text, seconds, influence, seed, variations)
+            except UnmatchedPrompt as exc:
+                raise bad_input(str(exc)) from exc
+            activity.logger.info("clip %s: %r understood as %s", req.clip_id, req.text, result.interpretation)
+            artifacts: list[Artifact] = []
+            for i, samples in enumerate(result.variations, start=1):
+                artifacts += await self.spool(req, samples, result.sample_rate, variation=i)
+                await beat.progress(i, variations)
         # what was matched ("rain (tin) + distant thunder"), shown on the clip's card
-        return InferenceResult(self.local_queue, artifacts, seconds, {"interpretation": result.interpretation})
+        return self.result(artifacts, seconds, {"interpretation": result.interpretation})

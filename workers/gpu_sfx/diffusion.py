@@ -56,6 +56,9 @@ class DiffusersEngine:
         """The whole prompt goes to the model as it is."""
         return Plan(layers=[Layer("diffusion", Params(), prompt, "diffusion")])
 
+    def warm_up(self) -> None:
+        """Nothing left to load: the pipeline loaded in the constructor."""
+
     def generate(self, prompt: str, seconds: float, influence: float, seed: int, variations: int) -> SfxResult:
         import torch
 

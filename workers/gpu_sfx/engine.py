@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from workers.devices import resolve_device
+from workers.engines import Engine, one_per_process
 from workers.gpu_sfx.dsp import SFX_RATE, band, place, reverb
 from workers.gpu_sfx.foreign import FOREIGN_SOUNDS
 from workers.gpu_sfx.prompt import Match, Plan, parse
@@ -49,9 +50,7 @@ def refusal(prompt: str, plan: Plan) -> str:
     )
 
 
-class SfxEngine(Protocol):
-    name: str
-
+class SfxEngine(Engine, Protocol):
     def understand(self, prompt: str) -> Plan: ...
 
     def generate(self, prompt: str, seconds: float, influence: float, seed: int, variations: int) -> SfxResult: ...
@@ -88,6 +87,10 @@ class ProceduralEngine:
 
     def understand(self, prompt: str) -> Plan:
         return parse(prompt, self._embed)
+
+    def warm_up(self) -> None:
+        """Load the text encoder (MiniLM) and embed the catalogue now, not on the first request."""
+        self.understand("warm up the text encoder")
 
     def interpret(self, prompt: str) -> str:
         """What the engine would make of a prompt ("rain (tin) + distant thunder"); raises
@@ -160,25 +163,16 @@ def distance_treatment(x: np.ndarray, distance: float, rng: np.random.Generator)
     return reverb(dull, rng, 1.2, 0.4 * distance) * (1 - 0.5 * distance)
 
 
-_engine: SfxEngine | None = None
-_engine_lock = threading.Lock()
-
-
+@one_per_process
 def sfx_engine() -> SfxEngine:
     """The process-wide sound-effect engine: procedural, or a diffusers pipeline when settings name one."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            from studio.settings import get_settings
+    from studio.settings import get_settings
 
-            settings = get_settings()
-            if settings.sfx_engine == "diffusers":
-                from workers.gpu_sfx.diffusion import DiffusersEngine
+    settings = get_settings()
+    if settings.sfx_engine != "diffusers":
+        return ProceduralEngine()
+    from workers.gpu_sfx.diffusion import DiffusersEngine
 
-                if settings.sfx_model_dir is None:
-                    raise RuntimeError("STUDIO_SFX_ENGINE=diffusers needs STUDIO_SFX_MODEL_DIR (a saved pipeline)")
-                device = resolve_device(settings.sfx_device)
-                _engine = DiffusersEngine(settings.sfx_model_dir, device, settings.sfx_steps)
-            else:
-                _engine = ProceduralEngine()
-        return _engine
+    if settings.sfx_model_dir is None:
+        raise RuntimeError("STUDIO_SFX_ENGINE=diffusers needs STUDIO_SFX_MODEL_DIR (a saved pipeline)")
+    return DiffusersEngine(settings.sfx_model_dir, resolve_device(settings.sfx_device), settings.sfx_steps)

@@ -7,33 +7,23 @@ job yields to another user's short one between windows.
 """
 
 import asyncio
-from pathlib import Path
 
 import numpy as np
 from temporalio import activity
 
-from activities.inference import bad_input, report_progress, spool_audio
+from activities.inference import bad_input, check_request, heartbeating
 from studio import kinds
 from studio.audio import to_wav
-from studio.models import ClipKind
-from studio.storage import ObjectStore
+from studio.kinds import ClipKind
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine
+from workers.gpu_worker import InferenceActivities
 from workflows.types import GenerateRequest, InferenceResult
-
-HEARTBEAT_SECONDS = 5
-
-
-async def _heartbeat_every(seconds: float, latest: list[int]) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        activity.heartbeat(*latest)
 
 
 def validate(req: GenerateRequest) -> tuple[list[str], float]:
     """Check the request (the site's own check, ``studio.kinds``) and cut the text into chunks; raises BadInput."""
-    if message := kinds.problem(req.kind, req.text, req.voice, req.settings):
-        raise bad_input(message)
+    check_request(req)
     speed = float(req.settings.get("speed", 1.0))
     # A stream's first sound waits for its first chunk, so streamed text is cut about a sentence at a time.
     limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
@@ -43,23 +33,17 @@ def validate(req: GenerateRequest) -> tuple[list[str], float]:
     return chunks, speed
 
 
-class TtsActivities:
-    def __init__(self, engine: KokoroEngine, spool_dir: Path, local_queue: str, store: ObjectStore) -> None:
-        self.engine, self.spool_dir, self.local_queue, self.store = engine, spool_dir, local_queue, store
-        spool_dir.mkdir(parents=True, exist_ok=True)
-
+class TtsActivities(InferenceActivities[KokoroEngine]):
     @activity.defn(name=kinds.KINDS[ClipKind.TTS].activity)
     async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
         chunks, speed = validate(req)
         streaming = bool(req.settings.get("stream"))
         owner = req.user_id or req.clip_id  # users take turns at the batcher, window by window
         pieces: list[np.ndarray] = []
-        latest = [0, len(chunks)]
-        await report_progress(0, len(chunks))
         # A chunk may wait its turn behind other users' work for longer than the heartbeat timeout:
         # keep heartbeating meanwhile (the work-sized start-to-close timeout bounds a hang).
-        ticker = asyncio.ensure_future(_heartbeat_every(HEARTBEAT_SECONDS, latest))
-        try:
+        async with heartbeating() as beat:
+            await beat.progress(0, len(chunks))
             for i, chunk in enumerate(chunks, start=1):
                 try:
                     audio = await self.engine.synthesize_async(chunk, req.voice, speed, owner)
@@ -70,12 +54,8 @@ class TtsActivities:
                 pieces.append(audio)
                 if streaming:  # parts concatenate to exactly the final audio
                     part = to_wav(audio, self.engine.sample_rate)
-                    await asyncio.to_thread(self.store.put_bytes, req.clip_objects.stream_part(i - 1), part)
-                latest[0] = i
-                await report_progress(i, len(chunks))
-        finally:
-            ticker.cancel()
+                    await asyncio.to_thread(self.ctx.store.put_bytes, req.clip_objects.stream_part(i - 1), part)
+                await beat.progress(i, len(chunks))
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate
-        artifacts = await spool_audio(self.spool_dir, req.clip_objects, samples, rate)
-        return InferenceResult(worker_queue=self.local_queue, artifacts=artifacts, duration_seconds=len(samples) / rate)
+        return self.result(await self.spool(req, samples, rate), len(samples) / rate)

@@ -21,6 +21,7 @@ import numpy as np
 
 from studio.voices import VOICES
 from workers.devices import resolve_device
+from workers.engines import one_per_process
 from workers.gpu_tts.backends import OnnxBackend, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
 
@@ -68,6 +69,13 @@ class KokoroEngine:
     @property
     def device(self) -> str:
         return self.backend.device
+
+    @property
+    def name(self) -> str:
+        return f"Kokoro ({self.backend.name}) on {self.device}"
+
+    def warm_up(self) -> None:
+        """Nothing left to load: the backend compiled its kernels (on CUDA) as it loaded."""
 
     def windows(self, text: str, voice_id: str, speed: float = 1.0) -> list[Window]:
         """Phonemise and cut into model-sized windows; raises ValueError if nothing is speakable."""
@@ -137,27 +145,18 @@ def choose_backend(engine: str, device: str) -> tuple[str, str]:
     return engine, device
 
 
-_engine: KokoroEngine | None = None
-_engine_lock = threading.Lock()
-
-
+@one_per_process
 def tts_engine() -> KokoroEngine:
     """The process-wide engine, loaded on first use, as the settings choose."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            from studio.settings import get_settings
-            from workers.gpu_tts.assets import ensure_assets, ensure_torch_weights
+    from studio.settings import get_settings
+    from workers.gpu_tts.assets import ensure_assets, ensure_torch_weights
 
-            cfg = get_settings()
-            model, voices = ensure_assets()
-            kind, device = choose_backend(cfg.tts_engine, cfg.tts_device)
-            if kind == "torch":
-                weights = ensure_torch_weights(model)
-                backend = TorchBackend(weights, device, cfg.tts_precision, cfg.tts_threads, cfg.tts_compile)
-            else:
-                backend = OnnxBackend(model, threads=cfg.tts_threads)
-            _engine = KokoroEngine(
-                backend, voices, cfg.tts_max_batch, cfg.tts_batch_window_ms / 1000, cfg.tts_infer_threads
-            )
-        return _engine
+    cfg = get_settings()
+    model, voices = ensure_assets()
+    kind, device = choose_backend(cfg.tts_engine, cfg.tts_device)
+    if kind == "torch":
+        weights = ensure_torch_weights(model)
+        backend = TorchBackend(weights, device, cfg.tts_precision, cfg.tts_threads, cfg.tts_compile)
+    else:
+        backend = OnnxBackend(model, threads=cfg.tts_threads)
+    return KokoroEngine(backend, voices, cfg.tts_max_batch, cfg.tts_batch_window_ms / 1000, cfg.tts_infer_threads)

@@ -1,25 +1,21 @@
-"""TTS GPU worker: loads Kokoro once, serves ``gpu-tts`` and uploads from its own queue.
+"""TTS GPU worker: Kokoro on the GPU-worker skeleton (``workers.gpu_worker``), plus the
+``vc-references`` worker that renders the voice changer's target voices.
 
 Needs only the Temporal address and the object store, so it can run on its own machine.
 ``python -m workers.gpu_tts.worker``
 """
 
 import asyncio
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.upload import inference_workers
+from studio.kinds import ClipKind
 from studio.settings import get_settings
-from studio.storage import get_store
-from temporal import queues
-from temporal.client import connect
-from temporal.worker_runtime import run_until_signalled
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
 from workers.gpu_tts.vc_references import reference_worker
+from workers.gpu_worker import WorkerContext, serve_inference
 
 # Without batching, requests still run one window at a time, but the batcher serves users in turn:
 # a slot is only a place in that rotation (a coroutine and its text), so there are several, lest
@@ -36,29 +32,22 @@ def concurrent_syntheses(engine: KokoroEngine) -> int:
     return max(2, 2 * engine.batcher.max_batch) if engine.batcher.max_batch > 1 else UNBATCHED_CONCURRENCY
 
 
-def build_workers(
-    client: Client, engine: KokoroEngine, executor: ThreadPoolExecutor, task_queue: str = queues.GPU_TTS
-) -> list[Worker]:
-    """The shared inference queue, plus this process's own queue for uploads."""
-    spool = get_settings().spool_dir
-    local_queue = queues.worker_local_queue(task_queue)
-    tts = TtsActivities(engine, spool, local_queue, get_store())
-    return inference_workers(
-        client, task_queue, local_queue, tts.synthesize_speech, spool, executor, concurrent_syntheses(engine)
+def vc_reference_workers(engine: KokoroEngine, ctx: WorkerContext, executor: ThreadPoolExecutor) -> list[Worker]:
+    """The voice changer asks this worker, where the voices live, for its targets' reference speech."""
+    return [reference_worker(ctx.client, engine, ctx.store, executor)]
+
+
+def main() -> None:
+    asyncio.run(
+        serve_inference(
+            ClipKind.TTS,
+            tts_engine,
+            TtsActivities,
+            max_concurrent=concurrent_syntheses,
+            extra_workers=vc_reference_workers,
+        )  # fmt: skip
     )
 
 
-async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s gpu-tts %(levelname)s %(message)s")
-    engine = tts_engine()
-    get_store().ensure_ready()
-    client = await connect()
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        workers = build_workers(client, engine, executor)
-        workers.append(reference_worker(client, engine, get_store(), executor))  # for the voice changer
-        logging.info("serving %s with %s on %s", queues.GPU_TTS, engine.backend.name, engine.device)
-        await run_until_signalled(*workers)
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

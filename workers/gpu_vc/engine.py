@@ -14,12 +14,12 @@
 
 Everything but F0 and aperiodicity is tensor work on the converter's device (CUDA when
 present); speaker embeddings too (``speaker``). The engine is
-pluggable: anything with ``convert(samples, rate, voice, pitch, formant, progress)`` that
+pluggable: anything with ``convert(samples, rate, voice, pitch, formant, progress)`` (and the
+skeleton's ``name`` and ``warm_up``, ``workers.engines.Engine``) that
 returns a ``Conversion`` can replace it (e.g. a neural model when weights are available).
 """
 
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,9 +28,10 @@ import torch
 
 from studio.settings import get_settings
 from workers.devices import resolve_device
+from workers.engines import one_per_process
 from workers.gpu_vc import features, profiles, speaker, vocoder, world
 
-RATE = 24_000
+VC_RATE = 24_000  # the converter works on (and returns) 24 kHz mono: sources are decoded to it
 WARP_CANDIDATES = (0.88, 0.94, 1.0, 1.06, 1.12, 1.18)
 WARP_PENALTY = 0.25  # similarity given up per unit of |ln warp|
 TUNING_EXCERPT_SECONDS = 8.0
@@ -51,7 +52,7 @@ class Conversion:
 
 def describe(f0: torch.Tensor, sp: torch.Tensor, warps: torch.Tensor) -> features.VoiceStats:
     """The source's statistics after each warp (one warp at a time: a long clip's envelopes are big)."""
-    per_warp = [features.stats(f0, features.code(features.warp(sp, w.view(1)), RATE)[0]) for w in warps]
+    per_warp = [features.stats(f0, features.code(features.warp(sp, w.view(1)), VC_RATE)[0]) for w in warps]
     stacked = (torch.stack([getattr(s, k) for s in per_warp]) for k in features.CEPSTRAL_STATS)
     return features.VoiceStats(per_warp[0].lf0_mean, per_warp[0].lf0_std, *stacked)
 
@@ -67,7 +68,7 @@ def map_voice(
     """The target's F0 contour and one converted envelope per warp: (frames,), (warps, frames, bins).
     ``source`` holds the whole clip's statistics per warp, so an excerpt maps as the clip would."""
     voiced = f0 > 0
-    coded = features.code(features.warp(sp, warps), RATE)
+    coded = features.code(features.warp(sp, warps), VC_RATE)
     f0_out = f0.double().clone()
     lf0 = (torch.log(f0_out[voiced]) - source.lf0_mean) / max(source.lf0_std, 1e-3)
     f0_out[voiced] = torch.exp(lf0 * target.lf0_std + target.lf0_mean + pitch * math.log(2) / 12)
@@ -79,7 +80,7 @@ def map_voice(
         # coefficient 0 is the frame's level: keep the source's loudness contour
         mapped = (coded[:, mask, 1:] - s_mean[:, None, 1:]) / s_std[:, None, 1:] * t_std[1:] + t_mean[1:]
         out[:, mask, 1:] = mapped
-    return f0_out, features.decode(out, RATE, sp.shape[-1])
+    return f0_out, features.decode(out, VC_RATE, sp.shape[-1])
 
 
 class WorldConverter:
@@ -87,6 +88,10 @@ class WorldConverter:
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = torch.device(device)
+
+    def warm_up(self) -> None:
+        """Load the speaker encoder now (voice profiles load on first use)."""
+        speaker.encoder()
 
     def render(
         self,
@@ -99,7 +104,7 @@ class WorldConverter:
         """The analysed stretch in the target voice, once per warp (``source`` has one row per warp)."""
         with torch.inference_mode():
             f0_out, envelopes = map_voice(a.f0, a.sp, source, target.to(self.device), torch.tensor(warps), pitch)
-            return [vocoder.synthesize(f0_out, env, a.ap, RATE, world.FRAME_MS).cpu().numpy() for env in envelopes]
+            return [vocoder.synthesize(f0_out, env, a.ap, VC_RATE, world.FRAME_MS).cpu().numpy() for env in envelopes]
 
     def convert(
         self,
@@ -110,8 +115,8 @@ class WorldConverter:
         formant: float | None = None,
         progress: Progress | None = None,
     ) -> Conversion:
-        """Convert mono float samples at ``rate`` (must be RATE) into ``voice``."""
-        assert rate == RATE, "decode the source at RATE first"
+        """Convert mono float samples at ``rate`` (must be VC_RATE) into ``voice``."""
+        assert rate == VC_RATE, "decode the source at VC_RATE first"
         report = progress or (lambda done, total: None)
         candidates = [formant] if formant else list(WARP_CANDIDATES)
         total = 4
@@ -141,15 +146,7 @@ class WorldConverter:
         return Conversion(converted, rate, candidates[best], similarities[0], similarities[best + 1])
 
 
-_converter: WorldConverter | None = None
-_lock = threading.Lock()
-
-
-def get_converter() -> WorldConverter:
-    """The process-wide converter (its speaker encoder loads now; voice profiles on first use)."""
-    global _converter
-    with _lock:
-        if _converter is None:
-            _converter = WorldConverter(resolve_device(get_settings().vc_device))
-            speaker.encoder()
-        return _converter
+@one_per_process
+def vc_converter() -> WorldConverter:
+    """The process-wide converter, on the device the settings choose."""
+    return WorldConverter(resolve_device(get_settings().vc_device))

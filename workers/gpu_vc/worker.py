@@ -1,44 +1,26 @@
-"""Voice-conversion GPU worker: loads the converter once, serves ``gpu-vc``, uploads from its own queue.
+"""Voice-conversion GPU worker: the WORLD converter on the GPU-worker skeleton (``workers.gpu_worker``).
 
-Needs only the Temporal address and the object store. ``python -m workers.gpu_vc.worker``
+Needs only the Temporal address and the object store (its targets' reference speech comes from the
+TTS worker, through them). ``python -m workers.gpu_vc.worker``
 """
 
 import asyncio
-import logging
-from concurrent.futures import ThreadPoolExecutor
 
-from temporalio.client import Client
-from temporalio.worker import Worker
-
-from activities.upload import inference_workers
+from studio.kinds import ClipKind
 from studio.settings import get_settings
-from studio.storage import get_store
-from temporal import queues
-from temporal.client import connect
-from temporal.worker_runtime import run_until_signalled
 from workers.gpu_vc.activities import VcActivities
-from workers.gpu_vc.engine import WorldConverter, get_converter
+from workers.gpu_vc.engine import WorldConverter, vc_converter
+from workers.gpu_worker import serve_inference
 
 
-def build_workers(
-    client: Client, converter: WorldConverter, executor: ThreadPoolExecutor, task_queue: str = queues.GPU_VC
-) -> list[Worker]:
-    spool = get_settings().spool_dir / "vc"
-    local_queue = queues.worker_local_queue(task_queue)
-    vc = VcActivities(converter, get_store(), spool, local_queue, client)
-    concurrent = get_settings().vc_max_concurrent or (4 if converter.device.type == "cuda" else 2)
-    return inference_workers(client, task_queue, local_queue, vc.convert_voice, spool, executor, concurrent)
+def concurrent_conversions(converter: WorldConverter) -> int:
+    """Conversions at once: the setting, else 4 on CUDA (F0 and D4C run on CPU threads meanwhile), else 2."""
+    return get_settings().vc_max_concurrent or (4 if converter.device.type == "cuda" else 2)
 
 
-async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s gpu-vc %(levelname)s %(message)s")
-    converter = get_converter()
-    get_store().ensure_ready()
-    client = await connect()
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        logging.info("serving %s", queues.GPU_VC)
-        await run_until_signalled(*build_workers(client, converter, executor))
+def main() -> None:
+    asyncio.run(serve_inference(ClipKind.VOICE_CONVERSION, vc_converter, VcActivities, concurrent_conversions))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
