@@ -44,6 +44,8 @@ class UploadActivities:
             if path.exists():
                 self.store.put_file(artifact.key, path)
             elif not self.store.exists(artifact.key):
-                raise ApplicationError(f"audio for clip {req.clip_id} is gone from this worker", type=ARTIFACT_LOST)
+                raise ApplicationError(
+                    f"audio for clip {req.clip_id} is gone from this worker", type=ARTIFACT_LOST, non_retryable=True
+                )
         for artifact in req.artifacts:  # only once every file is safely stored
             (self.spool_dir / artifact.filename).unlink(missing_ok=True)

@@ -1,6 +1,6 @@
 """Re-measure every numeric threshold of the suite under several CPU code paths.
 
-Each threshold-bearing test asserts through ``tests.workers.margins.expect``, which records the
+Each threshold-bearing test asserts through ``tests.margins.expect``, which records the
 measured value and its bound as a junit property. This runs those tests once per code path (a
 fresh pytest process with the path's environment), collects the properties and prints, for each
 quantity, its bound, the value on every path, and the margin: how far the worst value sits from
@@ -33,7 +33,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PREFIX = "margin "  # tests.workers.margins.PREFIX
+PREFIX = "margin "  # tests.margins.PREFIX
 
 TWO = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "STUDIO_TTS_THREADS": "2"}
 PATHS: dict[str, dict[str, str]] = {
@@ -56,10 +56,10 @@ PATHS: dict[str, dict[str, str]] = {
 }
 
 TESTS: dict[str, list[str]] = {
-    "kokoro": ["tests/workers/test_kokoro_torch.py"],
-    "tts": ["tests/workers/test_gpu_tts.py"],
-    "vc": ["tests/workers/test_gpu_vc.py"],
-    "sfx": ["tests/workers/test_gpu_sfx.py::test_beds_reach_the_loudness_target"],
+    "kokoro": ["tests/workers/gpu_tts/test_kokoro_torch.py"],
+    "tts": ["tests/workers/gpu_tts/test_engine.py"],
+    "vc": ["tests/workers/gpu_vc/test_engine.py"],
+    "sfx": ["tests/workers/gpu_sfx/test_engine.py::test_beds_reach_the_loudness_target"],
     "codecs": ["tests/studio/test_audio.py"],
 }
 

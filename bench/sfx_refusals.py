@@ -5,7 +5,7 @@
 
 In-catalogue prompts count as accepted when the engine renders them with the expected main
 source; out-of-catalogue prompts count as refused when it raises ``UnmatchedPrompt``. Prints
-figures; asserts nothing (tests/workers/test_gpu_sfx.py does).
+figures; asserts nothing (tests/workers/gpu_sfx/test_engine.py does).
 """
 
 import sys

@@ -12,7 +12,7 @@ Two kinds of prompt, in two sets:
 ``workers/gpu_sfx/foreign.py``. It was written before that list, but the list was then written by
 someone who had read it, so its figures are optimistic. ``HELD_OUT`` was written after the list
 and the thresholds were frozen, with sounds the list does not name, and was only measured.
-``python -m bench.sfx_refusals`` prints the accept/refuse figures; tests/workers/test_gpu_sfx.py
+``python -m bench.sfx_refusals`` prints the accept/refuse figures; tests/workers/gpu_sfx/test_engine.py
 asserts them.
 """
 

@@ -5,7 +5,7 @@ spread over weather, water, fire, animals, people, machines, impacts, household 
 The first expected source is the main one (top-1). ``None`` marks prompts the engine should
 refuse honestly (nothing in its catalogue fits).
 
-Shared by tests/workers/test_gpu_sfx.py (which asserts on them) and ``bench.sfx_bench`` /
+Shared by tests/workers/gpu_sfx/test_engine.py (which asserts on them) and ``bench.sfx_bench`` /
 ``bench.sfx_refusals`` (which print the figures): one copy, so the thresholds and the figures
 are always about the same prompts.
 """

@@ -81,7 +81,7 @@ def test_audio_neither_spooled_nor_stored_is_lost_for_good(spool: Path, store: L
     (spool / mp3.filename).unlink()  # e.g. a wiped spool, and no earlier attempt stored it
     with pytest.raises(ApplicationError) as err:
         ActivityEnvironment().run(UploadActivities(store, spool).upload_audio, req)
-    assert err.value.type == ARTIFACT_LOST and req.clip_id in str(err.value)
+    assert err.value.type == ARTIFACT_LOST and err.value.non_retryable and req.clip_id in str(err.value)
     # Not retried: the workflow's upload policy stops on it (and synthesises again).
     assert ARTIFACT_LOST in UPLOAD_RETRY.non_retryable_error_types
     # Nothing is removed from the spool until every file is stored.

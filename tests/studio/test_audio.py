@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from studio.audio import Encoder, decode, encode, parse_output_format, read_wav, to_wav
-from tests.workers.margins import expect
+from tests.margins import expect
 
 RATE = 24_000
 TONE = (0.3 * np.sin(2 * np.pi * 220 * np.arange(2 * RATE) / RATE)).astype(np.float32)

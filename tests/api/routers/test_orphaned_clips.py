@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus, User, utcnow
 from temporal.client import connect
-from tests.api.test_clips import HTMX, generate, user_by_email_fragment
+from tests.api.routers.test_clips import HTMX, generate, user_by_email_fragment
 from tests.site import sign_up
 
 

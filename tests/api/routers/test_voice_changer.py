@@ -13,7 +13,7 @@ from studio.audio import to_wav
 from studio.db import session_scope
 from studio.models import Clip, ClipKind, User
 from studio.storage import get_store
-from tests.api.test_clips import user_by_email_fragment
+from tests.api.routers.test_clips import user_by_email_fragment
 from tests.conftest import reset_caches
 from tests.site import sign_up
 

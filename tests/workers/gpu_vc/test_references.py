@@ -26,7 +26,7 @@ from workers.gpu_vc import profiles, reference
 from workers.gpu_vc.activities import VcActivities
 from workers.gpu_worker import WorkerContext
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FORBIDDEN = ("kokoro", "kokoro_onnx", "workers.gpu_tts", "onnxruntime", "misaki", "phonemizer")
 
 

@@ -20,8 +20,8 @@ from studio.db import get_engine, session_scope
 from studio.models import Admission, Clip, ClipStatus, User
 from studio.settings import get_settings
 from studio.storage import get_store
-from tests.api.test_clips import HTMX, clip_count, generate, user_by_email_fragment
-from tests.api.test_voice_changer import RATE, SPEECHLIKE, upload
+from tests.api.routers.test_clips import HTMX, clip_count, generate, user_by_email_fragment
+from tests.api.routers.test_voice_changer import RATE, SPEECHLIKE, upload
 from tests.site import create_key, sign_up
 
 # A deadlock guard, not a speed limit: the frozen site needed 30 s per stalled request (SQLite)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from tests.margins import expect
 from tests.speech import median_pitch, transcribe, word_error_rate
-from tests.workers.margins import expect
 from workers.gpu_tts.activities import validate
 from workers.gpu_tts.chunking import split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine, tts_engine

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from studio.db import session_scope
 from studio.models import Admission, ApiKey, ClipStatus, User
 from studio.storage import get_store
-from tests.api.test_clips import add_clips, user_by_email_fragment
+from tests.api.routers.test_clips import add_clips, user_by_email_fragment
 from tests.site import create_key, csrf_from, sign_up
 
 

@@ -11,8 +11,8 @@ import pyworld as pw
 import torch
 
 from studio.storage import get_store
+from tests.margins import expect
 from tests.speech import median_pitch, transcribe, word_error_rate
-from tests.workers.margins import expect
 from workers.gpu_tts.engine import tts_engine
 from workers.gpu_tts.vc_references import publish
 from workers.gpu_vc import features, profiles, speaker, vocoder, world

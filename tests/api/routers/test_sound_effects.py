@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from studio.db import session_scope
 from studio.models import Clip, ClipKind, User
-from tests.api.test_clips import clip_count, user_by_email_fragment
+from tests.api.routers.test_clips import clip_count, user_by_email_fragment
 from tests.site import sign_up
 
 HTMX = {"HX-Request": "true"}

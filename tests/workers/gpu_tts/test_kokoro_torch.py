@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import torch
 
+from tests.margins import expect
 from tests.speech import transcribe, word_error_rate
-from tests.workers.margins import expect
 from workers.gpu_tts.assets import ensure_assets, ensure_torch_weights
 from workers.gpu_tts.backends import TorchBackend
 from workers.gpu_tts.convert import torch_name

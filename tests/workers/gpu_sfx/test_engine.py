@@ -12,8 +12,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from tests import sfx_open_set
+from tests.margins import expect
 from tests.sfx_prompts import HELD_OUT, LABELLED
-from tests.workers.margins import expect
 from workers.gpu_sfx.activities import sfx_settings
 from workers.gpu_sfx.dsp import SFX_RATE
 from workers.gpu_sfx.engine import ProceduralEngine, UnmatchedPrompt
