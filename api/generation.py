@@ -33,13 +33,6 @@ from workflows.types import GenerateRequest
 log = logging.getLogger(__name__)
 
 
-def validate_tts(text: str, voice: str, speed: float) -> str:
-    text = text.strip()
-    if message := kinds.tts_problem(text, voice, speed):
-        raise UserError(message, 422)
-    return text
-
-
 def _rate_limit_wait(db: Session, user_id: uuid.UUID) -> int | None:
     """Seconds until another generation fits in the per-minute limit, or None if one fits now.
 
@@ -152,12 +145,18 @@ def _new_clip(
     )  # fmt: skip
 
 
+async def start_clip(client: Client, user: User, kind: ClipKind, text: str, voice: str, settings: dict) -> Clip:
+    """Any kind whose request is text, a voice and settings (no upload): check it by the kind's
+    rule (``studio.kinds``), then admit, record and start it."""
+    if message := kinds.problem(kind, text, voice, settings):
+        raise UserError(message, 422)
+    return await _launch(client, _new_clip(user, kind, text, voice, settings))
+
+
 async def start_tts(client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False) -> Clip:
-    """Validate, rate-limit and record a TTS clip, then start its workflow. ``stream`` asks the
-    worker to publish each chunk as it is made (for the streaming API)."""
-    text = validate_tts(text, voice, speed)
+    """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made (streaming API)."""
     settings = {"speed": speed} | ({"stream": True} if stream else {})
-    return await _launch(client, _new_clip(user, ClipKind.TTS, text, voice, settings))
+    return await start_clip(client, user, ClipKind.TTS, text.strip(), voice, settings)
 
 
 UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -206,10 +205,7 @@ async def start_voice_conversion(
 async def start_sound_effect(
     client: Client, user: User, prompt: str, seconds: float, influence: float, variations: int, seed: int | None,
 ) -> Clip:  # fmt: skip
-    """Check the settings, then start a sound-effect generation; each variation costs one generation."""
-    prompt = " ".join(prompt.split())
+    """A sound effect; each variation costs one generation. Without a seed one is chosen (and shown)."""
     seed = seed if seed is not None else uuid.uuid4().int % (kinds.MAX_SEED + 1)
-    if message := kinds.sound_effect_problem(prompt, seconds, influence, variations, seed):
-        raise UserError(message, 422)
     settings = {"duration_seconds": seconds, "prompt_influence": influence, "variations": variations, "seed": seed}
-    return await _launch(client, _new_clip(user, ClipKind.SOUND_EFFECT, prompt, "", settings))
+    return await start_clip(client, user, ClipKind.SOUND_EFFECT, " ".join(prompt.split()), "", settings)

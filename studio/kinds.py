@@ -89,30 +89,28 @@ def sound_effect_problem(prompt: str, seconds: float, influence: float, variatio
     return None
 
 
-def problem(kind: str, text: str, voice: str, settings: dict[str, Any]) -> str | None:
-    """The kind's check applied to a stored request (what the worker receives), else None."""
-    try:
-        if kind == ClipKind.TTS:
-            return tts_problem(text, voice, float(settings.get("speed", 1.0)))
-        if kind == ClipKind.VOICE_CONVERSION:
-            formant = settings.get("formant")
-            pitch = float(settings.get("pitch", 0.0))
-            return voice_change_problem(voice, pitch, None if formant is None else float(formant))
-        if kind == ClipKind.SOUND_EFFECT:
-            return sound_effect_problem(
-                text, float(settings.get("duration_seconds", DEFAULT_SECONDS)),
-                float(settings.get("prompt_influence", DEFAULT_INFLUENCE)), int(settings.get("variations", 1)),
-                int(settings.get("seed", 0)),
-            )  # fmt: skip
-    except (TypeError, ValueError):
-        return "The request's settings are not valid."
-    return f"Unknown kind of clip {kind!r}."
+def _tts_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
+    return tts_problem(text, voice, float(settings.get("speed", 1.0)))
+
+
+def _voice_change_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
+    formant = settings.get("formant")
+    pitch = float(settings.get("pitch", 0.0))
+    return voice_change_problem(voice, pitch, None if formant is None else float(formant))
+
+
+def _sound_effect_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
+    return sound_effect_problem(
+        text, float(settings.get("duration_seconds", DEFAULT_SECONDS)),
+        float(settings.get("prompt_influence", DEFAULT_INFLUENCE)), int(settings.get("variations", 1)),
+        int(settings.get("seed", 0)),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of clip. ``units`` is the price rule (generations charged); ``audio_seconds`` an
-    upper estimate of the audio it makes, from its text and settings."""
+    """One kind of clip. ``check`` is its settings check on a stored request; ``units`` the price
+    rule (generations charged); ``audio_seconds`` an upper estimate of the audio it makes."""
 
     name: ClipKind
     activity: str  # the inference activity
@@ -121,6 +119,7 @@ class Kind:
     key_prefix: str  # its audio lives at <prefix>/<clip id>.wav|.mp3 (see studio.storage.ClipObjects)
     label: str  # history and cards
     api_source: str  # ElevenLabs history "source"
+    check: Callable[[str, str, dict[str, Any]], str | None]  # (text, voice, settings) -> message or None
     units: Callable[[dict[str, Any]], int]
     audio_seconds: Callable[[str, dict[str, Any]], float]
 
@@ -145,20 +144,30 @@ KINDS: dict[ClipKind, Kind] = {
     for kind in (
         Kind(
             ClipKind.TTS, "synthesize_speech", queues.GPU_TTS, Stage.SYNTHESIZING, "tts", "Speech", "TTS",
-            units=lambda settings: 1, audio_seconds=_tts_seconds,
+            check=_tts_check, units=lambda settings: 1, audio_seconds=_tts_seconds,
         ),
         Kind(
             ClipKind.VOICE_CONVERSION, "convert_voice", queues.GPU_VC, Stage.CONVERTING, "vc", "Voice changer", "STS",
-            units=lambda settings: 1,
+            check=_voice_change_check, units=lambda settings: 1,
             audio_seconds=lambda text, settings: float(settings.get("source_seconds") or LONGEST_UPLOAD_SECONDS),
         ),
         Kind(
             ClipKind.SOUND_EFFECT, "generate_sound_effect", queues.GPU_SFX, Stage.GENERATING, "sfx", "Sound effect",
-            "SFX", units=_variations, audio_seconds=_sfx_seconds,
+            "SFX", check=_sound_effect_check, units=_variations, audio_seconds=_sfx_seconds,
         ),
     )
 }  # fmt: skip
 INFERENCE_STAGES = frozenset(kind.stage for kind in KINDS.values())
+
+
+def problem(kind: str, text: str, voice: str, settings: dict[str, Any]) -> str | None:
+    """The kind's check applied to a stored request (what the worker receives), else None."""
+    if (declared := kind_of(kind)) is None:
+        return f"Unknown kind of clip {kind!r}."
+    try:
+        return declared.check(text, voice, settings)
+    except (TypeError, ValueError):
+        return "The request's settings are not valid."
 
 
 def kind_of(name: str) -> Kind | None:
