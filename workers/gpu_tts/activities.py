@@ -17,6 +17,7 @@ from studio.audio import to_wav
 from studio.kinds import ClipKind
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine
+from workers.gpu_tts.normalise import normalise_for_speech
 from workers.gpu_worker import InferenceActivities
 from workflows.types import GenerateRequest, InferenceResult
 
@@ -27,7 +28,10 @@ def validate(req: GenerateRequest) -> tuple[list[str], float]:
     speed = float(req.settings.get("speed", 1.0))
     # A stream's first sound waits for its first chunk, so streamed text is cut about a sentence at a time.
     limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
-    chunks = split_into_chunks(req.text, limit)
+    # Digits, money, dates and abbreviations become words before chunking ("$5.99." is one sentence);
+    # British voices (b*) read dates and numbers the UK way.
+    accent = "uk" if req.voice.startswith("b") else "us"
+    chunks = split_into_chunks(normalise_for_speech(req.text, accent), limit)
     if not chunks:
         raise bad_input("There is no text to speak.")
     return chunks, speed
