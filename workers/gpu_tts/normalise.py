@@ -94,7 +94,8 @@ _TITLES = {
     "Mt": "Mount",
     "Ft": "Fort",
 }
-_TITLE_RE = re.compile(r"\b(" + "|".join(_TITLES) + r")\.?(?=\s+(?:[A-Z]|and |& ))")  # Mr. and Mrs. Jones
+# Mr/Mrs/Ms/Dr are also written without a period (British style); the rest only with one ("Gen Z").
+_TITLE_RE = re.compile(r"\b(?:(Mr|Mrs|Ms|Dr)\.?|(" + "|".join(_TITLES) + r")\.)(?=\s+(?:[A-Z]|and |& ))")
 _AFTER_NAME = {"Jr": "Junior", "Sr": "Senior", "Ave": "Avenue", "Rd": "Road", "Blvd": "Boulevard"}
 _AFTER_RE = re.compile(r"(?<=[A-Za-z])(,?\s+)(" + "|".join(_AFTER_NAME) + r")\.")
 # Elm St., 42nd St. (but St. before a capitalised name is Saint: "visit St. Louis")
@@ -109,7 +110,7 @@ def _abbreviations(text: str, accent: str) -> str:
 
     text = _ST_STREET.sub(street, text)
     text = _ST_SAINT.sub("Saint", text)
-    text = _TITLE_RE.sub(lambda m: _TITLES[m.group(1)], text)
+    text = _TITLE_RE.sub(lambda m: _TITLES[m[1] or m[2]], text)
     text = _AFTER_RE.sub(lambda m: m[1] + _AFTER_NAME[m[2]] + _keep_stop(m, text), text)
     text = re.sub(r"\bNo\.\s?(?=\d)", "number ", text)
     text = re.sub(r"\bvs\.(?=.)", "versus", text).replace("vs.", "versus.")

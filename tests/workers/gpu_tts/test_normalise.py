@@ -43,7 +43,11 @@ def test_the_summary_can_fail() -> None:
 
 def test_plain_prose_passes_through_unchanged() -> None:
     prose = [t for c, t, _, _ in CASES if c == "plain"]
-    prose += ["The quick brown fox, it seems, was not so quick after all.", "Why? Because I said so."]
+    prose += [
+        "The quick brown fox, it seems, was not so quick after all.",
+        "Why? Because I said so.",
+        "Gen Z and Rev Up are brands.",
+    ]
     for text in prose:
         assert normalise_for_speech(text) == text
         assert normalise_for_speech(text, "uk") == text
