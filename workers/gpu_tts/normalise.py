@@ -13,9 +13,12 @@ and spell units "kilometres" (espeak sounds them the same). Not handled yet: het
 numerals, e-mail addresses and URLs, acronyms, time zones.
 """
 
+import logging
 import re
 
 from num2words import num2words
+
+log = logging.getLogger(__name__)
 
 _DIGITS = "zero one two three four five six seven eight nine".split()
 _MONTHS = ("January February March April May June July August September October November December").split()
@@ -30,13 +33,16 @@ def _clean(words: str, accent: str) -> str:
     return words.replace(" and ", " ") if accent == "us" else words
 
 
+MAX_WORDED_DIGITS = 15  # longer digit runs (ids, codes) are read digit by digit, as people do
+
+
 def cardinal(number: str, accent: str = "us") -> str:
     """ "1,234" -> "one thousand two hundred thirty-four"; "2.5" -> "two point five"; "007" -> digits."""
     number = number.replace(",", "")
     negative = number.startswith("-")
     number = number.lstrip("-")
     whole, _, frac = number.partition(".")
-    if len(whole) > 1 and whole.startswith("0"):
+    if (len(whole) > 1 and whole.startswith("0")) or len(whole) > MAX_WORDED_DIGITS:
         words = " ".join(_DIGITS[int(d)] for d in whole)
     else:
         words = _clean(num2words(int(whole or "0")), accent)
@@ -46,6 +52,8 @@ def cardinal(number: str, accent: str = "us") -> str:
 
 
 def ordinal(n: int, accent: str = "us") -> str:
+    if n >= 10**MAX_WORDED_DIGITS:  # nobody says "the quadrillionth"; read the digits
+        return cardinal(str(n), accent)
     return _clean(num2words(n, to="ordinal"), accent)
 
 
@@ -417,6 +425,11 @@ def _symbols(text: str) -> str:
 def normalise_for_speech(text: str, accent: str = "us") -> str:
     """The words a reader says for ``text``: numbers, money, dates, times, units and abbreviations spelled out."""
     accent = "uk" if accent.lower() in ("uk", "gb", "en-gb", "british") else "us"
-    for step in (_abbreviations, _dates, _times, _phones, _money, _units, _years, _fractions, _numbers):
-        text = step(text, accent)
-    return _symbols(text)
+    original = text
+    try:
+        for step in (_abbreviations, _dates, _times, _phones, _money, _units, _years, _fractions, _numbers):
+            text = step(text, accent)
+        return _symbols(text)
+    except (ValueError, OverflowError, IndexError, KeyError):  # a rule's blind spot must never fail a request
+        log.exception("normalising failed; speaking the text as written")
+        return original

@@ -92,3 +92,10 @@ def test_plain_prose_reaches_the_engine_unchanged() -> None:
     text = "Please close the door. I read it yesterday, and then I slept."
     chunks, _ = validate(_req(text))
     assert " ".join(chunks) == text
+
+
+def test_long_digit_runs_are_read_digit_by_digit_and_never_fail() -> None:
+    assert normalise_for_speech("Order 12345678901234567 shipped.") == (
+        "Order one two three four five six seven eight nine zero one two three four five six seven shipped."
+    )
+    assert normalise_for_speech("9" * 5000).split() == ["nine"] * 5000  # past Python's int-parsing limit
