@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -28,6 +27,7 @@ from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
 from studio.uploads import UnusableAudio, decode_upload
 from temporal import queues
+from workflows.generate_audio import GenerateAudio
 from workflows.types import GenerateRequest
 
 log = logging.getLogger(__name__)
@@ -79,27 +79,19 @@ def admit(clip: Clip) -> Clip:
 
     Blocking: call it in a worker thread (``asyncio.to_thread``), never on the event loop. A no-op
     write takes the user's row lock (PostgreSQL) or the write lock (SQLite) so two concurrent starts
-    cannot both pass the limit; every path out of here commits or rolls back, so the lock never
-    outlives the call. Nothing is charged: the workflow reserves the credits.
+    cannot both pass the limit; ``session_scope`` commits or rolls back on every path, so the lock
+    never outlives the call (a lock timeout becomes the app's 503). Nothing is charged: the workflow
+    reserves the credits.
     """
-    with get_sessionmaker()() as db:
-        try:
-            db.execute(update(User).where(User.id == clip.user_id).values(credits=User.credits))
-            if refusal := _refusal(db, clip.user_id, clip.cost):
-                raise refusal
-            db.execute(delete(Admission).where(
-                Admission.user_id == clip.user_id, Admission.admitted_at < utcnow() - timedelta(minutes=5)
-            ))  # fmt: skip
-            db.add(Admission(user_id=clip.user_id))
-            db.add(clip)
-            db.commit()
-        except OperationalError as exc:  # lock or statement timeout: the database is busy
-            db.rollback()
-            log.warning("admission for user %s hit a database timeout: %s", clip.user_id, exc)
-            raise UserError("The studio is busy right now; try again in a moment.", 503, {"Retry-After": "2"}) from exc
-        except BaseException:
-            db.rollback()
-            raise
+    with session_scope() as db:
+        db.execute(update(User).where(User.id == clip.user_id).values(credits=User.credits))
+        if refusal := _refusal(db, clip.user_id, clip.cost):
+            raise refusal
+        db.execute(delete(Admission).where(
+            Admission.user_id == clip.user_id, Admission.admitted_at < utcnow() - timedelta(minutes=5)
+        ))  # fmt: skip
+        db.add(Admission(user_id=clip.user_id))
+        db.add(clip)
     return clip
 
 
@@ -116,21 +108,24 @@ async def _start_workflow(client: Client, clip: Clip) -> Clip:
     )  # fmt: skip
     try:
         await client.start_workflow(
-            "GenerateAudio", request, id=clip.workflow_id, task_queue=queues.ORCHESTRATION,
+            GenerateAudio.run, request, id=clip.workflow_id, task_queue=queues.ORCHESTRATION,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )  # fmt: skip
     except Exception as exc:
         log.exception("could not start workflow for clip %s", clip.id)
         await asyncio.to_thread(_mark_unqueued, clip.id)
-        clip.status, clip.error = ClipStatus.FAILED, "The studio could not queue this job."
+        clip.status, clip.error = ClipStatus.FAILED, UNQUEUED
         raise UserError("The generation service is unavailable right now; nothing was charged.", 503) from exc
     return clip
+
+
+UNQUEUED = "The studio could not queue this job."
 
 
 def _mark_unqueued(clip_id: uuid.UUID) -> None:
     with session_scope() as db:
         db.execute(update(Clip).where(Clip.id == clip_id).values(
-            status=ClipStatus.FAILED, error="The studio could not queue this job.", finished_at=utcnow()
+            status=ClipStatus.FAILED, error=UNQUEUED, finished_at=utcnow()
         ))  # fmt: skip
 
 
@@ -196,7 +191,7 @@ async def start_voice_conversion(
     clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, settings, clip_id)
     try:
         clip = await asyncio.to_thread(admit, clip)
-    except UserError:  # refused after all (a parallel request won): the upload belongs to no clip
+    except Exception:  # refused after all (a parallel request won) or the database was busy: no clip owns it
         await asyncio.to_thread(get_store().delete, source_key)
         raise
     return await _start_workflow(client, clip)
