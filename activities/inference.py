@@ -18,8 +18,7 @@ from temporalio.exceptions import ApplicationError
 from studio import kinds
 from studio.audio import to_mp3, to_wav
 from studio.storage import AUDIO_EXTENSIONS, ClipObjects
-from workflows.generate_audio import GenerateAudio
-from workflows.types import BAD_INPUT, Artifact, GenerateRequest, Progress
+from workflows.types import BAD_INPUT, REPORT_PROGRESS, Artifact, GenerateRequest, Progress
 
 log = logging.getLogger(__name__)
 # How often a running inference heartbeats: well inside the workflow's heartbeat timeout (60 s), so
@@ -45,7 +44,7 @@ async def report_progress(done: int, total: int) -> None:
     try:
         info = activity.info()
         handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
-        await handle.signal(GenerateAudio.report_progress, Progress(done, total))
+        await handle.signal(REPORT_PROGRESS, Progress(done, total))
     except Exception as exc:
         log.debug("progress signal failed: %s", exc)
 

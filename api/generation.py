@@ -114,7 +114,6 @@ async def _start_workflow(client: Client, clip: Clip) -> Clip:
     except Exception as exc:
         log.exception("could not start workflow for clip %s", clip.id)
         await asyncio.to_thread(_mark_unqueued, clip.id)
-        clip.status, clip.error = ClipStatus.FAILED, UNQUEUED
         raise UserError("The generation service is unavailable right now; nothing was charged.", 503) from exc
     return clip
 

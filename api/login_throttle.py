@@ -19,8 +19,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from fastapi import FastAPI
-
 from studio.settings import get_settings
 
 # Defaults for tests and direct use; the site reads STUDIO_LOGIN_* (see throttle_for).
@@ -100,21 +98,10 @@ class LoginThrottle:
             self._accounts.clear(email)
 
 
-_create_lock = threading.Lock()
-
-
-def throttle_for(app: FastAPI) -> LoginThrottle:
-    """The app's throttle, created on first use."""
-    throttle = getattr(app.state, "login_throttle", None)
-    if throttle is None:
-        with _create_lock:
-            throttle = getattr(app.state, "login_throttle", None)
-            if throttle is None:
-                settings = get_settings()
-                throttle = app.state.login_throttle = LoginThrottle(
-                    settings.login_max_failures, settings.login_max_failures_per_ip, settings.login_window_seconds
-                )
-    return throttle
+def throttle_from_settings() -> LoginThrottle:
+    """The site's throttle, as ``STUDIO_LOGIN_*`` configure it (``create_app`` keeps one per app)."""
+    settings = get_settings()
+    return LoginThrottle(settings.login_max_failures, settings.login_max_failures_per_ip, settings.login_window_seconds)
 
 
 def wait_message(seconds: int) -> str:

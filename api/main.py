@@ -18,6 +18,7 @@ from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import LoginRequired, UserError
+from api.login_throttle import throttle_from_settings
 from api.public import elevenlabs_routes, openai_routes
 from api.public.errors import ApiError, error_response, is_public_api
 from api.routers import account, auth, clips, sound_effects, tts, voice_changer
@@ -70,6 +71,7 @@ def create_app() -> FastAPI:
         version="1.0",
     )
     app.state.temporal = TemporalConnection()
+    app.state.login_throttle = throttle_from_settings()
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -5,37 +5,24 @@ Started by ``scripts/start``; each child is the same command you would run on it
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from studio.migrate import upgrade
 from studio.settings import get_settings
-from temporal.dev_server import start_dev_server
+from temporal.dev_server import start_dev_server, wait_for_port
 
 
 def _wait_until_listening(proc: subprocess.Popen, host: str, port: int, budget_s: float) -> bool:
-    """True once something listens on host:port; False if ``proc`` exits or the budget passes."""
-    start = time.monotonic()
-    next_note = start + 10
-    while time.monotonic() - start < budget_s:
-        if proc.poll() is not None:
-            print(f"the site exited (status {proc.returncode}) before it was ready", file=sys.stderr)
-            return False
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.2)
-        if time.monotonic() >= next_note:
-            print(f"   still starting the site ({time.monotonic() - start:.0f} s of {budget_s:.0f} s)...", flush=True)
-            next_note += 10
-    print(
-        f"the site was not listening on {host}:{port} after {budget_s:.0f} s; "
-        "set STUDIO_START_TIMEOUT_SECONDS to wait longer",
-        file=sys.stderr,
-    )
+    """True once the site listens; False (with the reason) if it exits or the budget passes."""
+    try:
+        wait_for_port(host, port, budget_s, proc, what="the site")
+        return True
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+    except TimeoutError as exc:
+        print(f"{exc}; set STUDIO_START_TIMEOUT_SECONDS to wait longer", file=sys.stderr)
     return False
 
 

@@ -99,12 +99,18 @@ def _voice_change_check(text: str, voice: str, settings: dict[str, Any]) -> str 
     return voice_change_problem(voice, pitch, None if formant is None else float(formant))
 
 
-def _sound_effect_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
-    return sound_effect_problem(
-        text, float(settings.get("duration_seconds", DEFAULT_SECONDS)),
-        float(settings.get("prompt_influence", DEFAULT_INFLUENCE)), int(settings.get("variations", 1)),
+def sound_effect_params(settings: dict[str, Any]) -> tuple[float, float, int, int]:
+    """(seconds, influence, variations, seed) of a stored sound-effect request, defaults filled in."""
+    return (
+        float(settings.get("duration_seconds", DEFAULT_SECONDS)),
+        float(settings.get("prompt_influence", DEFAULT_INFLUENCE)),
+        int(settings.get("variations", 1)),
         int(settings.get("seed", 0)),
-    )  # fmt: skip
+    )
+
+
+def _sound_effect_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
+    return sound_effect_problem(text, *sound_effect_params(settings))
 
 
 @dataclass(frozen=True)
@@ -132,10 +138,11 @@ def _tts_seconds(text: str, settings: dict[str, Any]) -> float:
 
 
 def _sfx_seconds(text: str, settings: dict[str, Any]) -> float:
-    return float(settings.get("duration_seconds", DEFAULT_SECONDS)) * _variations(settings)
+    return float(settings.get("duration_seconds", DEFAULT_SECONDS)) * variations(settings)
 
 
-def _variations(settings: dict[str, Any]) -> int:
+def variations(settings: dict[str, Any]) -> int:
+    """How many variations a request asks for (sound effects; 1 for every other kind)."""
     return max(1, int(settings.get("variations", 1) or 1))
 
 
@@ -153,7 +160,7 @@ KINDS: dict[ClipKind, Kind] = {
         ),
         Kind(
             ClipKind.SOUND_EFFECT, "generate_sound_effect", queues.GPU_SFX, Stage.GENERATING, "sfx", "Sound effect",
-            "SFX", check=_sound_effect_check, units=_variations, audio_seconds=_sfx_seconds,
+            "SFX", check=_sound_effect_check, units=variations, audio_seconds=_sfx_seconds,
         ),
     )
 }  # fmt: skip

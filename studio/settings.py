@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     tts_max_batch: int = 64  # utterances per forward pass (torch engine)
     tts_batch_window_ms: float = 5  # under load, wait this long for more utterances to batch
     tts_infer_threads: int = 1  # batching loops sharing the GPU (each its own CUDA stream)
-    tts_max_concurrent: int = 0  # synthesize activities at once; 0: 64 when batching, else 8
+    tts_max_concurrent: int = 0  # synthesize activities at once; 0: 2 x max batch when batching, else 8
     tts_threads: int = 0  # 0: let the runtime decide
     tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models
 

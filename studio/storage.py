@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from studio.kinds import KINDS
-from studio.models import ClipKind
+from studio.kinds import KINDS, ClipKind, variations
 from studio.settings import Settings, get_settings
 
 CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
@@ -57,7 +56,7 @@ class ClipObjects:
         return cls(
             prefix=KINDS[ClipKind(kind)].key_prefix,
             clip_id=clip_id,
-            variations=max(1, int(settings.get("variations", 1) or 1)),
+            variations=variations(settings),
             source_key=settings.get("source_key"),
         )
 

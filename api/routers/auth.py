@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import CsrfChecked, DbSession
-from api.login_throttle import throttle_for, wait_message
+from api.login_throttle import wait_message
 from api.security import dummy_password_hash, hash_password, verify_password
 from api.templating import render
 from studio import credits
@@ -88,7 +88,7 @@ def login(
 ):  # noqa: ANN201
     email_key = email.strip().lower()
     ip = request.client.host if request.client else "unknown"
-    throttle = throttle_for(request.app)
+    throttle = request.app.state.login_throttle
     if wait := throttle.retry_after(email_key, ip):
         # Refused before checking the password, so a throttled guess learns nothing, right or wrong.
         return render(

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -22,7 +22,8 @@ from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, T
 from api.errors import UserError
 from api.templating import is_htmx, render
 from studio.clips import delete_clip
-from studio.kinds import KINDS
+from studio.db import session_scope
+from studio.kinds import KINDS, variations
 from studio.models import Clip, ClipKind, ClipStatus, User
 from studio.stages import Stage, stage_of_status
 from studio.storage import ClipObjects, LocalStore, content_type_for, get_store
@@ -88,22 +89,27 @@ async def clip_view(client: Client | None, clip: Clip) -> ClipView:
         return ClipView(clip, stage_of_status(clip.status), 0.0, "")
     if Stage(status.stage).terminal:
         # The workflow finished between our database read and the query: its last activity has
-        # already committed the row, so read it again rather than show a half-finished card.
-        session = object_session(clip)
-        if session is not None:
-            await asyncio.to_thread(session.refresh, clip)
+        # already committed the row, so read it again (own session: views are built concurrently).
+        clip = await asyncio.to_thread(_reloaded, clip)
         if clip.status.finished:
             return _finished_view(clip)
     return ClipView(clip, status.stage, status.progress, status.detail)
 
 
+def _reloaded(clip: Clip) -> Clip:
+    with session_scope() as db:
+        return db.get(Clip, clip.id) or clip
+
+
 def owned_clip(db: Session, user: User, clip_id: str) -> Clip:
-    """The user's clip, or 404 whether it doesn't exist or belongs to someone else."""
+    """The user's clip, or 404 whether it doesn't exist or belongs to someone else. Ends the read,
+    so no pooled connection is held while an async caller then awaits Temporal."""
     try:
         cid = uuid.UUID(clip_id)
     except ValueError:
         raise UserError("No such clip.", 404) from None
     clip = db.get(Clip, cid)
+    db.commit()
     if clip is None or clip.user_id != user.id:
         raise UserError("No such clip.", 404)
     return clip
@@ -133,6 +139,7 @@ def _history_page(db: Session, user: User, page: int) -> tuple[list[Clip], int, 
         .offset((min(page, pages) - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
+    db.commit()  # end the read before the caller awaits the status queries
     return list(clips), total, pages
 
 
@@ -150,7 +157,9 @@ ORPHAN_MIN_AGE_SECONDS = 10  # younger clips may still be between their row and 
 async def settle_if_orphaned(client: Client, db: Session, clip: Clip) -> None:
     """An unfinished clip whose workflow is gone (terminated from the Temporal UI, timed out, lost):
     settle it now, as the reconciler would on its next pass, so the owner's cancel or delete works."""
-    await reconcile(client, ReconcileRequest(clip_ids=[str(clip.id)], min_age_seconds=ORPHAN_MIN_AGE_SECONDS))
+    report = await reconcile(client, ReconcileRequest(clip_ids=[str(clip.id)], min_age_seconds=ORPHAN_MIN_AGE_SECONDS))
+    if report.errors:
+        raise UserError("Could not reach the job service to check this clip; try again.", 503)
     await asyncio.to_thread(db.refresh, clip)
 
 
@@ -179,10 +188,7 @@ async def delete(
     """Remove a finished clip from history (an HTMX swap removes its card)."""
     clip = await asyncio.to_thread(owned_clip, db, user, clip_id)
     if not clip.status.finished and client is not None:
-        try:
-            await settle_if_orphaned(client, db, clip)  # a running workflow is left alone
-        except RPCError:
-            log.warning("could not check clip %s's workflow before deleting", clip.id)
+        await settle_if_orphaned(client, db, clip)  # a running workflow is left alone
     if not clip.status.finished:
         raise UserError("This clip is still being generated: cancel it first.", 409)
     await asyncio.to_thread(_delete_and_commit, db, clip)
@@ -207,7 +213,7 @@ def clip_audio(
     clip = owned_clip(db, user, clip_id)
     if clip.status != ClipStatus.SUCCEEDED or not clip.object_key:
         raise UserError("This clip has no audio yet.", 404)
-    if v > clip.settings.get("variations", 1):
+    if v > variations(clip.settings):
         raise UserError(f"This clip has no variation {v}.", 404)
     objects = ClipObjects.of(clip)
     key = objects.audio(FORMATS[format], v)

@@ -22,13 +22,8 @@ def sfx_settings(req: GenerateRequest) -> tuple[float, float, int, int]:
     """(seconds, influence, seed, variations) from a request, after the site's own check
     (``studio.kinds``); raises BadInput when out of range."""
     check_request(req)
-    settings = req.settings
-    return (
-        float(settings.get("duration_seconds", kinds.DEFAULT_SECONDS)),
-        float(settings.get("prompt_influence", kinds.DEFAULT_INFLUENCE)),
-        int(settings.get("seed", 0)),
-        int(settings.get("variations", 1)),
-    )
+    seconds, influence, variations, seed = kinds.sound_effect_params(req.settings)
+    return seconds, influence, seed, variations
 
 
 class SfxActivities(InferenceActivities[SfxEngine]):

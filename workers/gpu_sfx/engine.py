@@ -10,7 +10,6 @@ fades. Same prompt, settings and seed => the same audio, sample for sample.
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Protocol
 
@@ -23,8 +22,6 @@ from workers.gpu_sfx.foreign import FOREIGN_SOUNDS
 from workers.gpu_sfx.prompt import Match, Plan, parse
 from workers.gpu_sfx.result import SfxResult, master
 from workers.gpu_sfx.sources import CATALOGUE, SOURCES, Params
-
-log = logging.getLogger(__name__)
 
 REPEAT_INSIDE = frozenset({"knock", "beep", "bark"})  # one event holds all the knocks/beeps/barks
 
@@ -104,8 +101,7 @@ class ProceduralEngine:
         plan = self.understand(prompt)
         if not plan.accepted:
             raise UnmatchedPrompt(refusal(prompt, plan))
-        interpretation = plan.describe()
-        log.info("sound effect %r understood as %s", prompt, interpretation)
+        interpretation = plan.describe()  # the activity logs it with the clip id
         n = int(round(seconds * SFX_RATE))
         out = [render(plan, n, influence, np.random.default_rng([seed, v])) for v in range(variations)]
         return SfxResult(out, interpretation)

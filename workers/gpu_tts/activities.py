@@ -15,6 +15,7 @@ from activities.inference import bad_input, check_request, heartbeating
 from studio import kinds
 from studio.audio import to_wav
 from studio.kinds import ClipKind
+from studio.voices import VOICES
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.normalise import normalise_for_speech
@@ -30,8 +31,7 @@ def validate(req: GenerateRequest) -> tuple[list[str], float]:
     limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
     # Digits, money, dates and abbreviations become words before chunking ("$5.99." is one sentence);
     # British voices (b*) read dates and numbers the UK way.
-    accent = "uk" if req.voice.startswith("b") else "us"
-    chunks = split_into_chunks(normalise_for_speech(req.text, accent), limit)
+    chunks = split_into_chunks(normalise_for_speech(req.text, VOICES[req.voice].lang), limit)
     if not chunks:
         raise bad_input("There is no text to speak.")
     return chunks, speed

@@ -70,10 +70,6 @@ class FairQueue(Generic[Item]):
     def get_nowait(self) -> Item:
         return self.get(block=False)
 
-    def owners(self) -> int:
-        with self._ready:
-            return len(self._lanes)
-
 
 class Batcher(Generic[Item, Result]):
     def __init__(
