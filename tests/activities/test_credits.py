@@ -34,7 +34,7 @@ def snapshot(user: User, clip: Clip) -> tuple[int, list[tuple[str, int]], dict]:
 
 
 def request(user: User, clip: Clip) -> GenerateRequest:
-    return GenerateRequest(str(clip.id), str(user.id), "tts", clip.text, clip.voice, PRICE, {"speed": 1.0})
+    return GenerateRequest(str(clip.id), str(user.id), "tts", clip.text, clip.voice, settings={"speed": 1.0})
 
 
 def reserved(credits: int = 1000) -> tuple[User, Clip]:
@@ -103,7 +103,7 @@ def test_reserve_after_the_reconciler_refunded_holds_nothing() -> None:
 
 def test_an_unknown_clip_is_a_non_retryable_clip_missing() -> None:
     user = make_user()
-    ghost = GenerateRequest(str(uuid.uuid4()), str(user.id), "tts", "Hi.", "af_heart", PRICE)
+    ghost = GenerateRequest(str(uuid.uuid4()), str(user.id), "tts", "Hi.", "af_heart")
     for fn, req in [
         (reserve_credits, ghost),
         (commit_clip, CommitRequest(ghost.clip_id, f"tts/{ghost.clip_id}.wav", 1.0)),

@@ -10,35 +10,21 @@ from workers.gpu_tts.chunking import split_into_chunks
 from workers.gpu_tts.normalise import normalise_for_speech
 from workflows.types import GenerateRequest
 
-PER_CATEGORY_GOAL = 0.95  # issue 17: every category read right in >=95% of its cases
-
 
 @pytest.mark.parametrize("category, text, expected, accent", CASES, ids=[f"{c}:{t[:40]}" for c, t, _, _ in CASES])
 def test_each_sentence_reads_as_written_out(category: str, text: str, expected: str, accent: str) -> None:
     assert normalise_for_speech(text, accent) == expected
 
 
-def accuracy_by_category(cases: list[tuple[str, str, str, str]]) -> dict[str, tuple[int, int]]:
-    scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for category, text, expected, accent in cases:
-        scores[category][0] += normalise_for_speech(text, accent) == expected
-        scores[category][1] += 1
-    return {c: (right, total) for c, (right, total) in scores.items()}
-
-
-def test_the_set_covers_every_category_and_each_is_read_right() -> None:
-    scores = accuracy_by_category(CASES)
+def test_the_set_covers_every_category() -> None:
+    """Each case above must be exact, so every category is read right in all its cases (issue 17 asks >=95%)."""
+    counts: dict[str, int] = defaultdict(int)
+    for category, *_ in CASES:
+        counts[category] += 1
     assert len(CASES) >= 100
     wanted = "cardinal ordinal decimal fraction percent currency year decade date time phone unit range title symbol"
-    assert set(wanted.split()) | {"plain"} == set(scores)
-    assert all(total >= 6 for _, total in scores.values())
-    below = {c: f"{r}/{t}" for c, (r, t) in scores.items() if r / t < PER_CATEGORY_GOAL}
-    assert not below, f"categories under {PER_CATEGORY_GOAL:.0%}: {below}"
-
-
-def test_the_summary_can_fail() -> None:
-    wrong = [("currency", "It costs $5.99.", "It costs five ninety-nine.", "us")]
-    assert accuracy_by_category(wrong) == {"currency": (0, 1)}
+    assert set(wanted.split()) | {"plain"} == set(counts)
+    assert all(n >= 6 for n in counts.values())
 
 
 def test_plain_prose_passes_through_unchanged() -> None:
