@@ -6,12 +6,14 @@ charges, refunds or changes a finished clip twice.
 
 import uuid
 
+from sqlalchemy import update
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from studio import credits, storage
 from studio.db import session_scope
-from studio.models import Clip, ClipStatus, LedgerKind, utcnow
+from studio.models import Clip, ClipKind, ClipStatus, CustomVoice, LedgerKind, utcnow
+from studio.voices import LANGS
 from workflows.types import INSUFFICIENT_CREDITS, CommitRequest, GenerateRequest, RefundRequest
 
 
@@ -58,6 +60,10 @@ def commit_clip(req: CommitRequest) -> None:
         clip.duration_seconds = req.duration_seconds
         clip.error = None
         clip.finished_at = clip.finished_at or utcnow()
+        if clip.kind is ClipKind.VOICE_DESIGN and req.details.get("lang") in LANGS:  # the fit heard its accent
+            session.execute(update(CustomVoice).where(CustomVoice.design_clip_id == clip.id).values(
+                lang=req.details["lang"]
+            ))  # fmt: skip
 
 
 def settle_clip(req: RefundRequest) -> bool:
@@ -78,7 +84,10 @@ def settle_clip(req: RefundRequest) -> bool:
         session.expunge(clip)
     # After the refund is committed, so an unreachable store delays only this (retried, idempotent)
     # clean-up, never the refund. The upload of a voice changer's source stays with the clip row.
-    storage.delete_clip_objects(clip, storage.get_store(), include_source=False)
+    store = storage.get_store()
+    storage.delete_clip_objects(clip, store, include_source=False)
+    if clip.kind is ClipKind.VOICE_DESIGN:  # a fit that did not finish leaves no pack behind
+        store.delete(storage.ClipObjects.of(clip).voice_pack)
     return finishing
 
 

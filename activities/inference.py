@@ -38,13 +38,13 @@ def check_request(req: GenerateRequest) -> None:
         raise bad_input(message)
 
 
-async def report_progress(done: int, total: int) -> None:
+async def report_progress(done: int, total: int, detail: str = "") -> None:
     """Heartbeat, and tell the workflow how far along we are (best effort: it is cosmetic)."""
     activity.heartbeat(done, total)
     try:
         info = activity.info()
         handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
-        await handle.signal(REPORT_PROGRESS, Progress(done, total))
+        await handle.signal(REPORT_PROGRESS, Progress(done, total, detail))
     except Exception as exc:
         log.debug("progress signal failed: %s", exc)
 
@@ -56,15 +56,15 @@ class Heartbeat:
         self.details = (done, total)
         self._loop = asyncio.get_running_loop()
 
-    async def progress(self, done: int, total: int) -> None:
+    async def progress(self, done: int, total: int, detail: str = "") -> None:
         """Record progress and report it now (heartbeat + the workflow's progress signal)."""
         self.details = (done, total)
-        await report_progress(done, total)
+        await report_progress(done, total, detail)
 
-    def progress_from_thread(self, done: int, total: int) -> None:
+    def progress_from_thread(self, done: int, total: int, detail: str = "") -> None:
         """``progress`` for work running in a thread (e.g. an engine's progress callback)."""
         self.details = (done, total)
-        asyncio.run_coroutine_threadsafe(report_progress(done, total), self._loop)
+        asyncio.run_coroutine_threadsafe(report_progress(done, total, detail), self._loop)
 
 
 @asynccontextmanager

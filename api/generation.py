@@ -20,12 +20,31 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
 from api.errors import UserError
-from studio import kinds
+from studio import kinds, voice_library
 from studio.db import get_sessionmaker, session_scope
-from studio.models import Admission, Clip, ClipKind, ClipStatus, User, utcnow, workflow_id_for
+from studio.models import (
+    Admission,
+    Clip,
+    ClipKind,
+    ClipStatus,
+    CustomVoice,
+    User,
+    VoiceCategory,
+    utcnow,
+    workflow_id_for,
+)
 from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
 from studio.uploads import UnusableAudio, decode_upload
+from studio.voices import (
+    RECIPE_SETTING,
+    VOICES,
+    VoiceRecipe,
+    blend_lang,
+    blend_problem,
+    new_custom_voice_id,
+    normalised_blend,
+)
 from temporal import queues
 from workflows.generate_audio import GenerateAudio
 from workflows.types import GenerateRequest
@@ -74,7 +93,7 @@ def precheck(user_id: uuid.UUID, price: int) -> None:
             raise refusal
 
 
-def admit(clip: Clip) -> Clip:
+def admit(clip: Clip, voice: CustomVoice | None = None) -> Clip:
     """Rate limit and balance check, then record the admission and the clip, in one short transaction.
 
     Blocking: call it in a worker thread (``asyncio.to_thread``), never on the event loop. A no-op
@@ -92,6 +111,11 @@ def admit(clip: Clip) -> Clip:
         ))  # fmt: skip
         db.add(Admission(user_id=clip.user_id))
         db.add(clip)
+        if voice is not None:  # a voice design: the voice is recorded with the clip that makes it
+            if voice_library.count_voices(db, clip.user_id) >= get_settings().max_voices_per_user:
+                raise UserError(f"You have {get_settings().max_voices_per_user} voices; delete one first.", 409)
+            db.flush()
+            db.add(voice)
     return clip
 
 
@@ -147,9 +171,29 @@ async def start_clip(client: Client, user: User, kind: ClipKind, text: str, voic
     return await _launch(client, _new_clip(user, kind, text, voice, settings))
 
 
+NO_SUCH_VOICE = "Choose one of the listed voices."
+
+
+def voice_settings(user_id: uuid.UUID, voice: str) -> dict:
+    """What a request must carry to speak in ``voice``: nothing for a stock voice; for the user's
+    own voice, its recipe. Raises UserError 404 for a voice that is not theirs (or none at all),
+    409 for one that is still being made or failed."""
+    if voice in VOICES:
+        return {}
+    with get_sessionmaker()() as db:
+        try:
+            recipe = voice_library.find_voice(db, user_id, voice).recipe()
+        except voice_library.VoiceNotFound:
+            raise UserError(NO_SUCH_VOICE, 404) from None
+        except voice_library.VoiceNotReady as exc:
+            raise UserError(str(exc), 409) from None
+    return {RECIPE_SETTING: recipe.as_settings()}
+
+
 async def start_tts(client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False) -> Clip:
     """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made (streaming API)."""
     settings = {"speed": speed} | ({"stream": True} if stream else {})
+    settings |= await asyncio.to_thread(voice_settings, user.id, voice)
     return await start_clip(client, user, ClipKind.TTS, text.strip(), voice, settings)
 
 
@@ -172,28 +216,22 @@ async def start_voice_conversion(
 ) -> Clip:  # fmt: skip
     """Check the settings and the user's admission first (cheap), then that the recording really
     is usable audio; store it, then start its conversion."""
-    if message := kinds.voice_change_problem(voice, pitch, formant):
+    target = await asyncio.to_thread(voice_settings, user.id, voice)
+    if message := kinds.voice_change_problem(voice, pitch, formant, target):
         raise UserError(message, 422)
     await asyncio.to_thread(precheck, user.id, kinds.KINDS[ClipKind.VOICE_CONVERSION].price({}))
     try:
         samples = await asyncio.to_thread(decode_upload, data, 16_000)
     except UnusableAudio as exc:
         raise UserError(str(exc), 422) from exc
-    name = upload_name(filename)
     clip_id = uuid.uuid4()
-    source_key = ClipObjects.upload_key(str(clip_id), upload_suffix(name))
-    await asyncio.to_thread(get_store().put_bytes, source_key, data)
+    source_key, name = await _store_upload(clip_id, data, filename)
     settings = {
         "source_key": source_key, "source_name": name, "source_seconds": round(len(samples) / 16_000, 2),
         "pitch": pitch, "formant": formant,
-    }  # fmt: skip
+    } | target  # fmt: skip
     clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, settings, clip_id)
-    try:
-        clip = await asyncio.to_thread(admit, clip)
-    except Exception:  # refused after all (a parallel request won) or the database was busy: no clip owns it
-        await asyncio.to_thread(get_store().delete, source_key)
-        raise
-    return await _start_workflow(client, clip)
+    return await _admit_then_start(client, clip, source_key=source_key)
 
 
 async def start_sound_effect(
@@ -203,3 +241,92 @@ async def start_sound_effect(
     seed = seed if seed is not None else uuid.uuid4().int % (kinds.MAX_SEED + 1)
     settings = {"duration_seconds": seconds, "prompt_influence": influence, "variations": variations, "seed": seed}
     return await start_clip(client, user, ClipKind.SOUND_EFFECT, " ".join(prompt.split()), "", settings)
+
+
+async def _store_upload(clip_id: uuid.UUID, data: bytes, filename: str | None) -> tuple[str, str]:
+    """Put an accepted recording in the store; (its key, its display name)."""
+    name = upload_name(filename)
+    source_key = ClipObjects.upload_key(str(clip_id), upload_suffix(name))
+    await asyncio.to_thread(get_store().put_bytes, source_key, data)
+    return source_key, name
+
+
+async def _admit_then_start(
+    client: Client, clip: Clip, voice: CustomVoice | None = None, source_key: str | None = None
+) -> Clip:
+    """Admit and record the clip (and a voice design's voice), then start it; an upload that no
+    admitted clip owns is removed."""
+    try:
+        clip = await asyncio.to_thread(admit, clip, voice)
+    except Exception:  # refused after all, or the database was busy: nothing owns the upload
+        if source_key:
+            await asyncio.to_thread(get_store().delete, source_key)
+        raise
+    return await _start_workflow(client, clip)
+
+
+def _labels(labels: dict | None) -> dict[str, str]:
+    """Up to 10 short string labels (ElevenLabs' accent, gender, age, use case, ...)."""
+    clean = {str(k)[:40]: str(v)[:80] for k, v in (labels or {}).items() if str(k).strip()}
+    return dict(list(clean.items())[:10])
+
+
+async def start_voice_fit(
+    client: Client, user: User, data: bytes, filename: str | None, name: str,
+    description: str = "", labels: dict | None = None,
+) -> tuple[CustomVoice, Clip]:  # fmt: skip
+    """A voice fitted to a recording of one speaker: checked here as far as the site can (decodes,
+    length), stored, then fitted by the TTS worker's ``design_voice`` (which also checks that it
+    is one speaker's speech, refunding if not)."""
+    settings = get_settings()
+    name = " ".join(name.split())
+    if message := kinds.voice_name_problem(name):
+        raise UserError(message, 422)
+    await asyncio.to_thread(precheck, user.id, kinds.KINDS[ClipKind.VOICE_DESIGN].price({"method": "fit"}))
+    try:
+        samples = await asyncio.to_thread(decode_upload, data, 16_000)
+    except UnusableAudio as exc:
+        raise UserError(str(exc), 422) from exc
+    seconds = len(samples) / 16_000
+    if seconds < settings.voice_min_speech_seconds:
+        raise UserError(
+            f"The recording is {seconds:.1f} s long; a voice needs at least {settings.voice_min_speech_seconds:g} s "
+            "of one person speaking.", 422,
+        )  # fmt: skip
+    if seconds > settings.voice_max_recording_seconds:
+        raise UserError(
+            f"The recording is {seconds / 60:.1f} minutes long; use at most "
+            f"{settings.voice_max_recording_seconds / 60:g} minutes of one person speaking.", 422,
+        )  # fmt: skip
+    clip_id = uuid.uuid4()
+    source_key, source_name = await _store_upload(clip_id, data, filename)
+    voice = CustomVoice(
+        id=new_custom_voice_id(), user_id=user.id, name=name, description=description.strip()[:1000],
+        labels=_labels(labels), category=VoiceCategory.CLONED, lang="en-us", blend=None, design_clip_id=clip_id,
+    )  # fmt: skip
+    clip_settings = {
+        "method": "fit", "source_key": source_key, "source_name": source_name, "source_seconds": round(seconds, 2),
+    }  # fmt: skip
+    clip = _new_clip(user, ClipKind.VOICE_DESIGN, name, voice.id, clip_settings, clip_id)
+    return voice, await _admit_then_start(client, clip, voice, source_key)
+
+
+async def start_voice_blend(
+    client: Client, user: User, name: str, weights: dict[str, float], description: str = "",
+    labels: dict | None = None,
+) -> tuple[CustomVoice, Clip]:  # fmt: skip
+    """A voice mixed from stock voices: usable at once (free); its preview renders in the background."""
+    name = " ".join(name.split())
+    if message := kinds.voice_name_problem(name) or blend_problem(weights):
+        raise UserError(message, 422)
+    weights = normalised_blend(weights)
+    recipe = VoiceRecipe(blend_lang(weights), blend=weights)
+    clip_id = uuid.uuid4()
+    voice = CustomVoice(
+        id=new_custom_voice_id(), user_id=user.id, name=name, description=description.strip()[:1000],
+        labels=_labels(labels), category=VoiceCategory.BLEND, lang=recipe.lang, blend=weights,
+        design_clip_id=clip_id,
+    )  # fmt: skip
+    clip_settings = {"method": "blend", RECIPE_SETTING: recipe.as_settings()}
+    clip = _new_clip(user, ClipKind.VOICE_DESIGN, name, voice.id, clip_settings, clip_id)
+    return voice, await _admit_then_start(client, clip, voice)

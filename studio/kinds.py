@@ -14,7 +14,7 @@ from typing import Any
 
 from studio.settings import get_settings
 from studio.stages import Stage
-from studio.voices import VOICES
+from studio.voices import CUSTOM_ID_LENGTH, VOICES, VoiceRecipe, is_custom_voice_id
 from temporal import queues
 
 
@@ -24,6 +24,7 @@ class ClipKind(enum.StrEnum):
     TTS = "tts"
     VOICE_CONVERSION = "voice-conversion"
     SOUND_EFFECT = "sound-effect"
+    VOICE_DESIGN = "voice-design"  # a user's own voice: fitted to a recording, or a blend's preview
 
 
 # Text to speech
@@ -43,28 +44,45 @@ DEFAULT_INFLUENCE = 0.3
 MAX_SEED = 2**32 - 1
 
 
+# Your own voices
+MAX_VOICE_NAME_CHARS = 100
+FIT_AUDIO_SECONDS = 300.0  # a fit's work, sized like this much audio (so a slow CPU fit gets ~20 minutes)
+PREVIEW_AUDIO_SECONDS = 10.0
+
+
 def _bad_number(value: float, low: float, high: float) -> bool:
     return math.isnan(value) or not (low <= value <= high)
 
 
-def tts_problem(text: str, voice: str, speed: float) -> str | None:
+def voice_problem(voice: str, settings: dict[str, Any]) -> str | None:
+    """A message unless ``voice`` is a stock voice, or a user's voice whose recipe the site resolved."""
+    if voice in VOICES:
+        return None
+    if is_custom_voice_id(voice) and VoiceRecipe.from_settings(settings) is not None:
+        return None
+    return "Choose one of the listed voices."
+
+
+def tts_problem(text: str, voice: str, speed: float, settings: dict[str, Any] | None = None) -> str | None:
     """A message for the user if a speech request is out of range, else None."""
     max_chars = get_settings().max_text_chars
     if not text.strip():
         return "Type some text to speak."
     if len(text) > max_chars:
         return f"Text is {len(text)} characters; the limit is {max_chars}."
-    if voice not in VOICES:
-        return "Choose one of the listed voices."
+    if message := voice_problem(voice, settings or {}):
+        return message
     if _bad_number(speed, MIN_SPEED, MAX_SPEED):
         return f"Speed must be between {MIN_SPEED} and {MAX_SPEED}."
     return None
 
 
-def voice_change_problem(voice: str, pitch: float, formant: float | None) -> str | None:
+def voice_change_problem(
+    voice: str, pitch: float, formant: float | None, settings: dict[str, Any] | None = None
+) -> str | None:
     """A message for the user if a voice-changer request is out of range, else None."""
-    if voice not in VOICES:
-        return "Choose one of the listed voices."
+    if message := voice_problem(voice, settings or {}):
+        return message
     if _bad_number(pitch, MIN_PITCH, MAX_PITCH):
         return f"Pitch shift must be between {MIN_PITCH:+g} and {MAX_PITCH:+g} semitones."
     if formant is not None and _bad_number(formant, MIN_FORMANT, MAX_FORMANT):
@@ -90,13 +108,40 @@ def sound_effect_problem(prompt: str, seconds: float, influence: float, variatio
 
 
 def _tts_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
-    return tts_problem(text, voice, float(settings.get("speed", 1.0)))
+    return tts_problem(text, voice, float(settings.get("speed", 1.0)), settings)
 
 
 def _voice_change_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
     formant = settings.get("formant")
     pitch = float(settings.get("pitch", 0.0))
-    return voice_change_problem(voice, pitch, None if formant is None else float(formant))
+    return voice_change_problem(voice, pitch, None if formant is None else float(formant), settings)
+
+
+def voice_name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "Give the voice a name."
+    if len(name) > MAX_VOICE_NAME_CHARS:
+        return f"The name is {len(name)} characters; the limit is {MAX_VOICE_NAME_CHARS}."
+    return None
+
+
+def is_fit(settings: dict[str, Any]) -> bool:
+    """A voice design fits a recording (else it renders a blend's preview)."""
+    return settings.get("method") == "fit"
+
+
+def _voice_design_check(text: str, voice: str, settings: dict[str, Any]) -> str | None:
+    """``text`` is the voice's name and ``voice`` the new voice's id; a fit names its recording,
+    a blend carries its recipe."""
+    if message := voice_name_problem(text):
+        return message
+    if len(voice) != CUSTOM_ID_LENGTH or not is_custom_voice_id(voice):
+        return "A new voice needs a new voice id."
+    if is_fit(settings):
+        return None if settings.get("source_key") else "Upload a recording of the voice."
+    if settings.get("method") == "blend":
+        return None if VoiceRecipe.from_settings(settings) else "Choose stock voices to blend."
+    return "Unknown way to make a voice."
 
 
 def sound_effect_params(settings: dict[str, Any]) -> tuple[float, float, int, int]:
@@ -161,6 +206,12 @@ KINDS: dict[ClipKind, Kind] = {
         Kind(
             ClipKind.SOUND_EFFECT, "generate_sound_effect", queues.GPU_SFX, Stage.GENERATING, "sfx", "Sound effect",
             "SFX", check=_sound_effect_check, units=variations, audio_seconds=_sfx_seconds,
+        ),
+        Kind(
+            ClipKind.VOICE_DESIGN, "design_voice", queues.GPU_TTS, Stage.FITTING, "voices", "Voice design",
+            "VoiceDesign", check=_voice_design_check,
+            units=lambda settings: get_settings().voice_fit_generations if is_fit(settings) else 0,
+            audio_seconds=lambda text, settings: FIT_AUDIO_SECONDS if is_fit(settings) else PREVIEW_AUDIO_SECONDS,
         ),
     )
 }  # fmt: skip

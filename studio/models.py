@@ -1,4 +1,4 @@
-"""SQLAlchemy models: users, clips and the credit ledger."""
+"""SQLAlchemy models: users, clips, the credit ledger, API keys, admissions and users' own voices."""
 
 import enum
 import uuid
@@ -93,6 +93,37 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class VoiceCategory(enum.StrEnum):
+    """How a user's voice was made (ElevenLabs' ``category``: a fitted voice is "cloned")."""
+
+    CLONED = "cloned"  # fitted to a recording
+    BLEND = "blend"  # a weighted mix of stock voices
+
+
+class CustomVoice(Base):
+    """A user's own voice: private to them, usable wherever a stock voice id is.
+
+    Its readiness is its design clip's (``clips`` row of kind voice-design: the fit, or the blend's
+    preview), so credits, progress, cancellation and failure are the clip's and nothing here can
+    disagree with them. A blend is usable at once; a fitted voice once its clip succeeded."""
+
+    __tablename__ = "voices"
+    __table_args__ = (Index("ix_voices_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # studio.voices.new_custom_voice_id
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    category: Mapped[VoiceCategory] = mapped_column(Enum(VoiceCategory, native_enum=False, length=16))
+    lang: Mapped[str] = mapped_column(String(8))  # espeak code, as a stock voice's
+    blend: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # stock id -> weight
+    # The clip that made it: no foreign key, since the clip may be deleted from the history while the
+    # voice (and its pack, keyed by this id) lives on.
+    design_clip_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Admission(Base):

@@ -101,6 +101,16 @@ class Settings(BaseSettings):
     tts_threads: int = 0  # 0: let the runtime decide
     tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models
 
+    # Your own voices (issue 13): fitting a voice to a recording costs this many generations; a
+    # blend is free. Fit budget: 0 = the fitter's default for the device (GPU or CPU budget).
+    voice_fit_generations: int = 20
+    tts_publish_previews: bool = True  # the TTS worker renders missing stock-voice previews at start
+    voice_fit_steps: int = 0
+    voice_fit_probe_sentences: int = 0
+    voice_min_speech_seconds: float = 10.0
+    voice_max_recording_seconds: float = 180.0
+    max_voices_per_user: int = 30
+
     # Voice changer
     vc_max_seconds: float = 300  # 5 minutes
     vc_max_upload_bytes: int = 50 * 1024 * 1024

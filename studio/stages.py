@@ -29,6 +29,7 @@ class Stage(enum.StrEnum):
     SYNTHESIZING = "synthesizing"  # inference, one label per clip kind (see studio.kinds)
     CONVERTING = "converting"
     GENERATING = "generating"
+    FITTING = "fitting"  # a voice design: fitting a voice to a recording (or rendering a blend's preview)
     UPLOADING = "uploading"
     COMMITTING = "committing"
     REFUNDING = "refunding"

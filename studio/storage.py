@@ -27,6 +27,12 @@ def content_type_for(key: str) -> str:
 
 AUDIO_EXTENSIONS = (".wav", ".mp3")  # the WAV master first, then the MP3 for download
 UPLOADS_PREFIX = "uploads"
+PREVIEWS_PREFIX = "previews"
+
+
+def stock_preview_key(voice_id: str, extension: str = ".mp3") -> str:
+    """A stock voice's preview (``studio.voices.PREVIEW_TEXT``), rendered once by the TTS worker."""
+    return f"{PREVIEWS_PREFIX}/{voice_id}{extension}"
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ class ClipObjects:
     - audio: ``<prefix>/<clip id>.wav`` and ``.mp3``; a sound effect's variation k (k >= 2) is
       ``<prefix>/<clip id>-k.wav``;
     - streamed parts (speech sent while it is made): ``<prefix>/<clip id>/part-0000.wav``, ...;
-    - the recording a voice-changer clip came from: ``uploads/<clip id><suffix>``.
+    - the recording a voice-changer clip (or a voice fit) came from: ``uploads/<clip id><suffix>``;
+    - a voice design's fitted style pack: ``<prefix>/<clip id>.npy`` (its audio is the voice's preview).
     The prefix is the clip kind's (``studio.kinds``). The site builds this value when it records
     the clip, the workflow carries it to the workers, and deletion walks ``all_keys``.
     """
@@ -77,6 +84,12 @@ class ClipObjects:
     def stream_part(self, index: int) -> str:
         """Where the i-th streamed chunk lands, so the API can send it before the rest is done."""
         return f"{self.stream_prefix}part-{index:04d}.wav"
+
+    @property
+    def voice_pack(self) -> str:
+        """A voice design's fitted pack. Not in ``all_keys``: the pack is the voice's, deleted with
+        the voice, not with the clip that made it."""
+        return f"{self.prefix}/{self.clip_id}.npy"
 
     def download_name(self, extension: str, variation: int = 1) -> str:
         """What a downloaded file is called: studio-<first 8 of the clip id>[-k].<ext>."""

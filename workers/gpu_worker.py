@@ -5,10 +5,12 @@
 1. loads the engine once (``engine_factory``, a ``workers.engines.one_per_process`` function) and
    warms it up, makes sure the object store is there, connects to Temporal;
 2. serves the kind's inference activity on the kind's GPU queue (``studio.kinds``), at most
-   ``max_concurrent(engine)`` at a time;
+   ``max_concurrent(engine)`` at a time, and those of the kinds it ``also_serves`` on that queue
+   (the TTS worker also makes users' voices, with the same Kokoro);
 3. serves the upload activity on this process's own queue, so the audio the inference spooled here
    is uploaded from here (audio never passes through Temporal);
-4. runs the worker's extra Temporal workers beside them (the TTS worker's ``vc-references``), until
+4. runs the worker's extra Temporal workers beside them (the TTS worker's ``vc-references``) and
+   its ``on_start`` task in a thread (the TTS worker renders missing voice previews), until
    SIGINT or SIGTERM; then drains: an inference in flight may finish (``GRACEFUL_SHUTDOWN``).
 
 The activity is a method of an ``InferenceActivities`` subclass named like the kind's activity;
@@ -16,8 +18,9 @@ it holds the engine and the ``WorkerContext`` (spool, own queue, store, client).
 ``activities.inference.heartbeating`` keeps heartbeats going while work runs in a thread.
 """
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -86,16 +89,20 @@ def worker_context(kind: ClipKind, client: Client, store: ObjectStore) -> Worker
 
 def gpu_temporal_workers(
     kind: ClipKind, activities: InferenceActivities, executor: ThreadPoolExecutor,
-    max_concurrent: int = DEFAULT_CONCURRENCY, task_queue: str | None = None,
+    max_concurrent: int = DEFAULT_CONCURRENCY, task_queue: str | None = None, also_serves: Sequence[ClipKind] = (),
 ) -> list[Worker]:  # fmt: skip
-    """A GPU worker's two Temporal workers: the kind's inference activity on its GPU queue (or
-    ``task_queue``), and the upload on this process's own queue."""
+    """A GPU worker's two Temporal workers: the kind's inference activity (and those of the kinds it
+    ``also_serves``, on the same GPU queue) on its GPU queue (or ``task_queue``), and the upload on
+    this process's own queue."""
     ctx = activities.ctx
-    inference = getattr(activities, KINDS[kind].activity)
+    served = (kind, *also_serves)
+    if any(KINDS[k].task_queue != KINDS[kind].task_queue for k in served):
+        raise ValueError("one worker serves kinds of one GPU queue only")
+    inference = [getattr(activities, KINDS[k].activity) for k in served]
     upload = UploadActivities(ctx.store, ctx.spool_dir).upload_audio
     return [
         Worker(
-            ctx.client, task_queue=task_queue or KINDS[kind].task_queue, activities=[inference],
+            ctx.client, task_queue=task_queue or KINDS[kind].task_queue, activities=inference,
             max_concurrent_activities=max_concurrent, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         ),
         Worker(ctx.client, task_queue=ctx.local_queue, activities=[upload], activity_executor=executor),
@@ -111,8 +118,11 @@ async def serve_inference(
     activities: Callable[[E, WorkerContext], InferenceActivities[E]],
     max_concurrent: Callable[[E], int] = lambda engine: DEFAULT_CONCURRENCY,
     extra_workers: ExtraWorkers | None = None,
+    also_serves: Sequence[ClipKind] = (),
+    on_start: Callable[[E, WorkerContext], object] | None = None,
 ) -> None:
-    """Run this process as the GPU worker for ``kind`` until signalled (see the module's docstring)."""
+    """Run this process as the GPU worker for ``kind`` until signalled (see the module's docstring).
+    ``on_start`` runs in a thread once the workers are up (e.g. rendering what the store lacks)."""
     queue = KINDS[kind].task_queue
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {queue} %(levelname)s %(message)s")
     engine = engine_factory()
@@ -121,7 +131,23 @@ async def serve_inference(
     store.ensure_ready()
     ctx = worker_context(kind, await connect(), store)
     with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as executor:
-        workers = gpu_temporal_workers(kind, activities(engine, ctx), executor, max_concurrent(engine))
+        workers = gpu_temporal_workers(
+            kind, activities(engine, ctx), executor, max_concurrent(engine), also_serves=also_serves
+        )
         workers += extra_workers(engine, ctx, executor) if extra_workers else []
         log.info("serving %s with %s", queue, engine.name)
+        if on_start is not None:
+            asyncio.get_running_loop().run_in_executor(executor, _logged(on_start), engine, ctx)
         await run_until_signalled(*workers)
+
+
+def _logged(task: Callable[..., object]) -> Callable[..., None]:
+    """``task`` with its failure logged (a background start-up task has nobody to raise to)."""
+
+    def run(*args: object) -> None:
+        try:
+            task(*args)
+        except Exception:
+            log.exception("start-up task %s failed", getattr(task, "__name__", task))
+
+    return run

@@ -132,7 +132,7 @@ class GenerateAudio:
         """Sent by the inference activity after each chunk (best effort)."""
         if self._status.stage in INFERENCE_STAGES and progress.total > 0:
             self._status.progress = 0.1 + 0.8 * progress.done / progress.total
-            self._status.detail = f"chunk {progress.done} of {progress.total}"
+            self._status.detail = progress.detail or f"chunk {progress.done} of {progress.total}"
 
     def _stage(self, stage: str, progress: float, detail: str = "") -> None:
         self._status = GenerationStatus(stage=stage, progress=progress, detail=detail)

@@ -69,6 +69,7 @@ REPORT_PROGRESS = "report_progress"
 class Progress:
     done: int
     total: int
+    detail: str = ""  # what the user sees, when "chunk i of n" would not say it (e.g. a voice fit's similarity)
 
 
 @dataclass

@@ -17,6 +17,7 @@ REAL = {
     ClipKind.TTS: TtsActivities.synthesize_speech,
     ClipKind.VOICE_CONVERSION: VcActivities.convert_voice,
     ClipKind.SOUND_EFFECT: SfxActivities.generate_sound_effect,
+    ClipKind.VOICE_DESIGN: TtsActivities.design_voice,
 }
 
 

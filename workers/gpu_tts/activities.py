@@ -15,11 +15,13 @@ from activities.inference import bad_input, check_request, heartbeating
 from studio import kinds
 from studio.audio import to_wav
 from studio.kinds import ClipKind
-from studio.voices import VOICES
+from studio.voices import VOICES, VoiceRecipe
+from workers.gpu_tts import voice_design
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.normalise import normalise_for_speech
-from workers.gpu_worker import InferenceActivities
+from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
+from workers.gpu_worker import InferenceActivities, WorkerContext
 from workflows.types import GenerateRequest, InferenceResult
 
 
@@ -31,16 +33,35 @@ def validate(req: GenerateRequest) -> tuple[list[str], float]:
     limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
     # Digits, money, dates and abbreviations become words before chunking ("$5.99." is one sentence);
     # British voices (b*) read dates and numbers the UK way.
-    chunks = split_into_chunks(normalise_for_speech(req.text, VOICES[req.voice].lang), limit)
+    chunks = split_into_chunks(normalise_for_speech(req.text, voice_lang(req)), limit)
     if not chunks:
         raise bad_input("There is no text to speak.")
     return chunks, speed
 
 
+def voice_lang(req: GenerateRequest) -> str:
+    """The accent a (checked) request speaks with: its stock voice's, or its recipe's."""
+    recipe = VoiceRecipe.from_settings(req.settings)
+    return recipe.lang if recipe is not None else VOICES[req.voice].lang
+
+
 class TtsActivities(InferenceActivities[KokoroEngine]):
+    def __init__(self, engine: KokoroEngine, ctx: WorkerContext) -> None:
+        super().__init__(engine, ctx)
+        self.packs = VoicePacks(engine.voices, ctx.store)
+        self.fitting = voice_design.Fitting(engine)
+
+    async def speaking_voice(self, req: GenerateRequest) -> SpeakingVoice:
+        """The request's voice: stock, or the user's own from its recipe (a fitted pack comes from the store)."""
+        try:
+            return await asyncio.to_thread(self.packs.resolve, req.voice, VoiceRecipe.from_settings(req.settings))
+        except (KeyError, ValueError) as exc:
+            raise bad_input("This voice is no longer available (it was deleted).") from exc
+
     @activity.defn(name=kinds.KINDS[ClipKind.TTS].activity)
     async def synthesize_speech(self, req: GenerateRequest) -> InferenceResult:
         chunks, speed = validate(req)
+        voice = await self.speaking_voice(req)
         streaming = bool(req.settings.get("stream"))
         owner = req.user_id or req.clip_id  # users take turns at the batcher, window by window
         pieces: list[np.ndarray] = []
@@ -50,7 +71,7 @@ class TtsActivities(InferenceActivities[KokoroEngine]):
             await beat.progress(0, len(chunks))
             for i, chunk in enumerate(chunks, start=1):
                 try:
-                    audio = await self.engine.synthesize_async(chunk, req.voice, speed, owner)
+                    audio = await self.engine.synthesize_async(chunk, voice, speed, owner)
                 except ValueError as exc:  # the engine found nothing it can speak in this chunk
                     raise bad_input(f"Cannot speak this text: {exc}") from exc
                 if pieces:
@@ -63,3 +84,10 @@ class TtsActivities(InferenceActivities[KokoroEngine]):
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate
         return self.result(await self.spool(req, samples, rate), len(samples) / rate)
+
+    @activity.defn(name=kinds.KINDS[ClipKind.VOICE_DESIGN].activity)
+    async def design_voice(self, req: GenerateRequest) -> InferenceResult:
+        """A user's voice: fitted to their recording (or a blend), and its preview (``voice_design``)."""
+        preview, details = await voice_design.design(self, self.fitting, req)
+        rate = self.engine.sample_rate
+        return self.result(await self.spool(req, preview, rate), len(preview) / rate, details)

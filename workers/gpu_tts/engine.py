@@ -19,11 +19,11 @@ from importlib import resources
 
 import numpy as np
 
-from studio.voices import VOICES
 from workers.devices import resolve_device
 from workers.engines import one_per_process
 from workers.gpu_tts.backends import OnnxBackend, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
+from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ class KokoroEngine:
         from kokoro_onnx.tokenizer import Tokenizer
 
         self.backend = backend
-        self.voices = dict(np.load(voices_path))
+        self.voices = dict(np.load(voices_path))  # the stock packs
+        self.packs = VoicePacks(self.voices)  # users' voices are resolved by the activity (it has the store)
         self._tokenizer = Tokenizer(vocab=vocabulary())
         self._phonemize_lock = threading.Lock()  # espeak is a process-global C library
         batch = max_batch if backend.batched else 1
@@ -77,16 +78,26 @@ class KokoroEngine:
     def warm_up(self) -> None:
         """Nothing left to load: the backend compiled its kernels (on CUDA) as it loaded."""
 
-    def windows(self, text: str, voice_id: str, speed: float = 1.0) -> list[Window]:
+    def speaking_voice(self, voice: str | SpeakingVoice) -> SpeakingVoice:
+        """A stock voice id's pack, or the given (blended or fitted) voice as it is."""
+        return voice if isinstance(voice, SpeakingVoice) else self.packs.stock_voice(voice)
+
+    def phonemes(self, text: str, lang: str) -> str:
+        """espeak's phonemes for ``text`` (one call at a time: espeak is process-global)."""
+        with self._phonemize_lock:
+            return " ".join(self._tokenizer.phonemize(text, lang).split())
+
+    def token_ids(self, text: str, lang: str) -> list[int]:
+        """Kokoro's token ids for ``text`` (no boundary tokens): what the voice fitter renders."""
+        return self._tokenizer.tokenize(self.phonemes(text, lang))
+
+    def windows(self, text: str, voice: str | SpeakingVoice, speed: float = 1.0) -> list[Window]:
         """Phonemise and cut into model-sized windows; raises ValueError if nothing is speakable."""
         from kokoro_onnx.chunker import pause_after, split_phonemes
         from kokoro_onnx.config import MAX_PHONEME_LENGTH
 
-        voice = VOICES.get(voice_id)
-        if voice is None:
-            raise ValueError(f"unknown voice {voice_id!r}")
-        with self._phonemize_lock:
-            phonemes = " ".join(self._tokenizer.phonemize(text, voice.lang).split())
+        voice = self.speaking_voice(voice)
+        phonemes = self.phonemes(text, voice.lang)
         parts = split_phonemes(phonemes, MAX_PHONEME_LENGTH)
         if not parts:
             raise ValueError(f"nothing to synthesize, {text!r} produced no phonemes")
@@ -95,7 +106,7 @@ class KokoroEngine:
             tokens = self._tokenizer.tokenize(part)
             if not tokens:
                 raise ValueError(f"no phonemes of {part!r} are in the model vocabulary")
-            pack = self.voices[voice_id]
+            pack = voice.pack
             style = pack[min(len(tokens), len(pack)) - 1].reshape(-1)
             pause = pause_after(part, SENTENCE_PAUSE, CLAUSE_PAUSE) if i < len(parts) - 1 else 0.0
             windows.append(Window(Utterance([0, *tokens, 0], style, speed), pause))
@@ -113,17 +124,19 @@ class KokoroEngine:
                 pieces.append(np.zeros(int(window.pause_after * SAMPLE_RATE), dtype=np.float32))
         return np.concatenate(pieces).astype(np.float32)
 
-    def synthesize(self, text: str, voice_id: str, speed: float = 1.0, owner: Hashable = None) -> np.ndarray:
+    def synthesize(
+        self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
+    ) -> np.ndarray:
         """Speak one chunk of text (blocking); float32 samples at 24 kHz. ``owner`` (a user id) takes
         turns with other owners at the batcher, window by window."""
-        windows = self.windows(text, voice_id, speed)
+        windows = self.windows(text, voice, speed)
         return self.join(windows, self.batcher.run([w.utterance for w in windows], owner))
 
     async def synthesize_async(
-        self, text: str, voice_id: str, speed: float = 1.0, owner: Hashable = None
+        self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
     ) -> np.ndarray:
         """As ``synthesize``, for coroutines: waits on the batcher without holding a thread."""
-        windows = await asyncio.to_thread(self.windows, text, voice_id, speed)
+        windows = await asyncio.to_thread(self.windows, text, voice, speed)
         futures = [asyncio.wrap_future(f) for f in self.batcher.submit([w.utterance for w in windows], owner)]
         try:
             audios = [await f for f in futures]

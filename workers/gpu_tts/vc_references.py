@@ -20,14 +20,16 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from studio.storage import ObjectStore, get_store
-from studio.voices import VOICES
+from studio.voices import RECIPE_SETTING, VOICES, VoiceRecipe
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
+from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 from workers.gpu_vc.reference import (
     PROFILE_TEXTS,
     PUBLISH_ACTIVITY,
     REFERENCE_QUEUE,
     REFERENCE_RATE,
     PublishVcReference,
+    ReferenceRequest,
     pack,
     reference_key,
 )
@@ -38,26 +40,31 @@ OWNER = "vc-references"  # the batcher's turn-taking name for these renders
 Engine = Callable[[], KokoroEngine]
 
 
-def render(engine: KokoroEngine, voice: str) -> bytes:
+def render(engine: KokoroEngine, voice: str | SpeakingVoice) -> bytes:
     """The voice speaking every reference text, packed as stored."""
     assert engine.sample_rate == REFERENCE_RATE
     return pack([engine.synthesize(text, voice, owner=OWNER) for text in PROFILE_TEXTS], engine.sample_rate)
 
 
-def publish_one(store: ObjectStore, engine: Engine, voice: str) -> bool:
-    """Render ``voice``'s reference into the store unless it is there; True when it rendered."""
-    if voice not in VOICES:
+def publish_one(store: ObjectStore, engine: Engine, voice: str, recipe: dict | None = None) -> bool:
+    """Render ``voice``'s reference into the store unless it is there; True when it rendered. A
+    user's voice comes with its recipe (the site checked it is theirs)."""
+    if recipe is None and voice not in VOICES:
         raise ValueError(f"unknown voice {voice!r}")
     key = reference_key(voice)
     if store.exists(key):
         return False
     log.info("rendering the voice changer's reference speech for %s", voice)
-    store.put_bytes(key, render(engine(), voice))
+    kokoro = engine()
+    speaking: str | SpeakingVoice = voice
+    if recipe is not None:
+        speaking = VoicePacks(kokoro.voices, store).resolve(voice, VoiceRecipe.from_settings({RECIPE_SETTING: recipe}))
+    store.put_bytes(key, render(kokoro, speaking))
     return True
 
 
 def publish(store: ObjectStore, engine: Engine = tts_engine, voices: Iterable[str] = VOICES) -> list[str]:
-    """``publish_one`` for each voice; returns the voices it rendered."""
+    """``publish_one`` for each stock voice; returns the voices it rendered."""
     return [voice for voice in voices if publish_one(store, engine, voice)]
 
 
@@ -65,10 +72,11 @@ def reference_worker(client: Client, engine: KokoroEngine, store: ObjectStore, e
     """The Temporal worker that answers the voice changer's requests for references (one render at a time)."""
 
     @activity.defn(name=PUBLISH_ACTIVITY)
-    def publish_reference(voice: str) -> None:
-        if voice not in VOICES:
-            raise ApplicationError(f"Unknown voice {voice!r}.", non_retryable=True)
-        publish_one(store, lambda: engine, voice)
+    def publish_reference(req: ReferenceRequest) -> None:
+        try:
+            publish_one(store, lambda: engine, req.voice, req.recipe)
+        except (KeyError, ValueError) as exc:  # unknown voice, or a user's voice deleted meanwhile
+            raise ApplicationError(f"Cannot render voice {req.voice!r}: {exc}", non_retryable=True) from exc
 
     return Worker(
         client, task_queue=REFERENCE_QUEUE, workflows=[PublishVcReference], activities=[publish_reference],

@@ -1,5 +1,6 @@
-"""TTS GPU worker: Kokoro on the GPU-worker skeleton (``workers.gpu_worker``), plus the
-``vc-references`` worker that renders the voice changer's target voices.
+"""TTS GPU worker: Kokoro on the GPU-worker skeleton (``workers.gpu_worker``): speech, users' own
+voices (fits and blends, ``voice_design``), plus the ``vc-references`` worker that renders the
+voice changer's target voices.
 
 Needs only the Temporal address and the object store, so it can run on its own machine.
 ``python -m workers.gpu_tts.worker``
@@ -14,6 +15,7 @@ from studio.kinds import ClipKind
 from studio.settings import get_settings
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
+from workers.gpu_tts.previews import publish_previews
 from workers.gpu_tts.vc_references import reference_worker
 from workers.gpu_worker import WorkerContext, serve_inference
 
@@ -37,6 +39,12 @@ def vc_reference_workers(engine: KokoroEngine, ctx: WorkerContext, executor: Thr
     return [reference_worker(ctx.client, engine, ctx.store, executor)]
 
 
+def stock_previews(engine: KokoroEngine, ctx: WorkerContext) -> None:
+    """Render the stock voices' previews the store lacks (once per store, not per start)."""
+    if get_settings().tts_publish_previews:
+        publish_previews(ctx.store, engine)
+
+
 def main() -> None:
     asyncio.run(
         serve_inference(
@@ -45,6 +53,8 @@ def main() -> None:
             TtsActivities,
             max_concurrent=concurrent_syntheses,
             extra_workers=vc_reference_workers,
+            also_serves=(ClipKind.VOICE_DESIGN,),
+            on_start=stock_previews,
         )  # fmt: skip
     )
 

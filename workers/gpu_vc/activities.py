@@ -18,9 +18,16 @@ from activities.inference import bad_input, check_request, heartbeating
 from studio import kinds
 from studio.kinds import ClipKind
 from studio.uploads import UnusableAudio, decode_upload
+from studio.voices import RECIPE_SETTING
 from workers.gpu_vc import profiles
 from workers.gpu_vc.engine import VC_RATE, WorldConverter
-from workers.gpu_vc.reference import REFERENCE_QUEUE, PublishVcReference, publish_workflow_id, reference_key
+from workers.gpu_vc.reference import (
+    REFERENCE_QUEUE,
+    PublishVcReference,
+    ReferenceRequest,
+    publish_workflow_id,
+    reference_key,
+)
 from workers.gpu_worker import InferenceActivities
 from workflows.types import GenerateRequest, InferenceResult
 
@@ -29,14 +36,15 @@ PUBLISH_WAIT_SECONDS = 180  # a TTS worker on a CPU renders a reference in under
 
 
 class VcActivities(InferenceActivities[WorldConverter]):
-    async def await_reference(self, voice: str, wait: float = PUBLISH_WAIT_SECONDS) -> None:
+    async def await_reference(self, voice: str, recipe: dict | None = None, wait: float = PUBLISH_WAIT_SECONDS) -> None:
         """Make sure the target's profile can be measured here: ask the TTS worker for a missing
         reference (one workflow per voice, shared by concurrent requests) and wait, heartbeating."""
         if profiles.cached(voice) or await asyncio.to_thread(self.ctx.store.exists, reference_key(voice)):
             return
         log.info("asking the TTS worker for the reference speech of %s", voice)
         handle = await self.ctx.client.start_workflow(
-            PublishVcReference.run, voice, id=publish_workflow_id(voice), task_queue=REFERENCE_QUEUE,
+            PublishVcReference.run, ReferenceRequest(voice, recipe), id=publish_workflow_id(voice),
+            task_queue=REFERENCE_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, execution_timeout=timedelta(hours=1),
         )  # fmt: skip
         try:
@@ -55,7 +63,7 @@ class VcActivities(InferenceActivities[WorldConverter]):
             samples = await asyncio.to_thread(decode_upload, data, VC_RATE)
         except UnusableAudio as exc:
             raise bad_input(str(exc)) from exc
-        await self.await_reference(req.voice)
+        await self.await_reference(req.voice, req.settings.get(RECIPE_SETTING))  # a user's voice: its recipe
         async with heartbeating(0, 1) as beat:
             try:
                 result = await asyncio.to_thread(

@@ -10,6 +10,7 @@ between the two workers and imports nothing heavy, so each side can read it with
 """
 
 import io
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
@@ -54,17 +55,26 @@ REFERENCE_QUEUE = "vc-references"  # served by the TTS worker (workers/gpu_tts/v
 PUBLISH_ACTIVITY = "publish_vc_reference"
 
 
+@dataclass
+class ReferenceRequest:
+    """Which voice to render: a stock id, or a user's voice id with its recipe
+    (``studio.voices.VoiceRecipe.as_settings()``, as the site put it in the conversion's settings)."""
+
+    voice: str
+    recipe: dict | None = None
+
+
 def publish_workflow_id(voice: str) -> str:
     return f"vc-reference-v{PROFILE_VERSION}-{voice}"
 
 
 @workflow.defn(name="PublishVcReference", sandboxed=False)  # one activity call, nothing to sandbox
 class PublishVcReference:
-    """Puts ``voice``'s reference speech in the object store (a no-op when it is there)."""
+    """Puts a voice's reference speech in the object store (a no-op when it is there)."""
 
     @workflow.run
-    async def run(self, voice: str) -> None:
+    async def run(self, req: ReferenceRequest) -> None:
         await workflow.execute_activity(
-            PUBLISH_ACTIVITY, voice, start_to_close_timeout=timedelta(minutes=10),
+            PUBLISH_ACTIVITY, req, start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=3),
         )  # fmt: skip

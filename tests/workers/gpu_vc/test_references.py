@@ -132,5 +132,33 @@ async def test_without_a_tts_worker_the_wait_ends_in_a_retryable_error(vc_env: P
     client = await Client.connect(temporal_dev, namespace=API_TEST_NAMESPACE)
     vc = VcActivities(None, WorkerContext(get_settings().spool_dir / "vc", "unused", get_store(), client))  # type: ignore[arg-type]
     with pytest.raises(profiles.ProfileNotPublished, match="bf_lily"):
-        await ActivityEnvironment().run(vc.await_reference, "bf_lily", 1.0)
+        await ActivityEnvironment().run(vc.await_reference, "bf_lily", None, 1.0)
     await client.get_workflow_handle(reference.publish_workflow_id("bf_lily")).terminate("test over")
+
+
+class PackToneEngine(ToneEngine):
+    """The stand-in with stock packs: a user's voice arrives as the pack its recipe makes."""
+
+    voices = {"am_adam": np.full((510, 1, 256), 1.0, np.float32), "bf_emma": np.full((510, 1, 256), 3.0, np.float32)}
+
+    def synthesize(self, text: str, voice: object, speed: float = 1.0, owner: object = None) -> np.ndarray:
+        self.spoken = [*getattr(self, "spoken", []), voice]
+        return super().synthesize(text, "am_adam" if float(voice.pack.mean()) < 2 else "af_heart")  # type: ignore[attr-defined]
+
+
+def test_a_users_own_voice_is_rendered_from_its_recipe(store: ObjectStore) -> None:
+    from studio.voices import VoiceRecipe, new_custom_voice_id
+    from workers.gpu_tts.voice_packs import SpeakingVoice
+
+    engine = PackToneEngine()
+    own = new_custom_voice_id()
+    recipe = VoiceRecipe("en-gb", blend={"bf_emma": 0.25, "am_adam": 0.75}).as_settings()
+    assert vc_references.publish_one(store, lambda: engine, own, recipe)
+    assert store.exists(reference.reference_key(own))
+    speaking = engine.spoken[0]
+    assert len(engine.spoken) == len(reference.PROFILE_TEXTS) and all(v is speaking for v in engine.spoken)
+    assert isinstance(speaking, SpeakingVoice)
+    assert speaking.lang == "en-gb" and float(speaking.pack.mean()) == pytest.approx(0.25 * 3 + 0.75 * 1)
+    missing = VoiceRecipe("en-us", pack_key="voices/deleted.npy").as_settings()
+    with pytest.raises(KeyError):  # the voice was deleted: the worker answers non-retryable
+        vc_references.publish_one(store, lambda: engine, new_custom_voice_id(), missing)
