@@ -21,7 +21,7 @@ from api.errors import LoginRequired, UserError
 from api.login_throttle import throttle_from_settings
 from api.public import elevenlabs_routes, openai_routes
 from api.public.errors import ApiError, error_response, is_public_api
-from api.routers import account, auth, clips, sound_effects, tts, voice_changer
+from api.routers import account, auth, clips, sound_effects, tts, voice_changer, voices
 from api.security_headers import SecurityHeaders
 from api.templating import is_htmx, render
 from studio.settings import ROOT, get_settings
@@ -83,7 +83,7 @@ def create_app() -> FastAPI:
     app.add_middleware(
         BodyLimit,
         upload_limit=settings.vc_max_upload_bytes,
-        upload_paths=("/voice-changer", "/v1/speech-to-speech", "/v1/voice-changer"),
+        upload_paths=("/voice-changer", "/v1/speech-to-speech", "/v1/voice-changer", "/voices/fit", "/v1/voices/add"),
     )
     s3_origin = settings.s3_endpoint_url if settings.storage_backend == "s3" and settings.s3_endpoint_url else None
     app.add_middleware(SecurityHeaders, media_origins=(s3_origin,) if s3_origin else ())
@@ -92,6 +92,7 @@ def create_app() -> FastAPI:
         auth,
         tts,
         voice_changer,
+        voices,
         sound_effects,
         clips,
         account,

@@ -49,7 +49,7 @@ class ClipView:
 
     @property
     def voice_label(self) -> str:
-        if self.clip.kind == ClipKind.SOUND_EFFECT:
+        if self.clip.kind in (ClipKind.SOUND_EFFECT, ClipKind.VOICE_DESIGN):
             return KINDS[self.clip.kind].label
         voice = VOICES.get(self.clip.voice)
         return voice.label if voice else self.clip.voice

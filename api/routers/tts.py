@@ -1,13 +1,15 @@
 """Text-to-speech page and the Generate action."""
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.generation import start_tts
 from api.routers.clips import queued_card
+from api.routers.voices import ready_voices
 from api.templating import render
 from studio.kinds import MAX_SPEED, MIN_SPEED
 from studio.settings import get_settings
@@ -21,11 +23,18 @@ def home() -> RedirectResponse:
     return RedirectResponse("/tts", status_code=303)
 
 
+def chosen_voice(voice: str, own_voices: list) -> str:
+    """The voice a page's ``?voice=`` asks for, if it is one the user may pick, else the default."""
+    return voice if voice in VOICES or any(o.id == voice for o in own_voices) else DEFAULT_VOICE
+
+
 @router.get("/tts")
-def tts_page(request: Request, user: CurrentUser):  # noqa: ANN201
+async def tts_page(request: Request, user: CurrentUser, voice: Annotated[str, Query(max_length=64)] = ""):  # noqa: ANN201
     settings = get_settings()
+    own_voices = await asyncio.to_thread(ready_voices, user.id)
     return render(
-        request, "tts.html", voices=VOICES.values(), default_voice=DEFAULT_VOICE,
+        request, "tts.html", voices=VOICES.values(), own_voices=own_voices,
+        default_voice=chosen_voice(voice, own_voices),
         max_chars=settings.max_text_chars, price=settings.price_per_generation,
         min_speed=MIN_SPEED, max_speed=MAX_SPEED,
     )  # fmt: skip

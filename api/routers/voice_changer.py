@@ -1,12 +1,15 @@
 """Voice changer page and the Convert action (upload or in-browser recording)."""
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.generation import start_voice_conversion
 from api.routers.clips import queued_card
+from api.routers.tts import chosen_voice
+from api.routers.voices import ready_voices
 from api.templating import render
 from studio.kinds import MAX_PITCH, MIN_PITCH
 from studio.settings import get_settings
@@ -16,10 +19,12 @@ router = APIRouter()
 
 
 @router.get("/voice-changer")
-def voice_changer_page(request: Request, user: CurrentUser):  # noqa: ANN201
+async def voice_changer_page(request: Request, user: CurrentUser, voice: Annotated[str, Query(max_length=64)] = ""):  # noqa: ANN201
     settings = get_settings()
+    own_voices = await asyncio.to_thread(ready_voices, user.id)
     return render(
-        request, "voice_changer.html", voices=VOICES.values(), default_voice=DEFAULT_VOICE,
+        request, "voice_changer.html", voices=VOICES.values(), own_voices=own_voices,
+        default_voice=chosen_voice(voice, own_voices),
         price=settings.price_per_generation, max_minutes=settings.vc_max_seconds / 60,
         max_mb=settings.vc_max_upload_bytes // (1024 * 1024), min_pitch=MIN_PITCH, max_pitch=MAX_PITCH,
     )  # fmt: skip

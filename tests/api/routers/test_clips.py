@@ -38,7 +38,7 @@ async def generate(site: httpx.AsyncClient, token: str, **form) -> httpx.Respons
     [
         ({"text": "   "}, 422, "Type some text"),
         ({"text": "x" * 5001}, 422, "the limit is 5000"),
-        ({"voice": "zz_nobody"}, 422, "Choose one of the listed voices"),
+        ({"voice": "zz_nobody"}, 404, "Choose one of the listed voices"),  # as for another user's voice
         ({"speed": "fast"}, 422, "speed"),
         ({"speed": "9"}, 422, "Speed must be between"),
         ({"speed": "nan"}, 422, "Speed must be between"),

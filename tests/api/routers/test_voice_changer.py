@@ -60,7 +60,7 @@ async def test_a_good_upload_is_stored_and_its_workflow_started(site: httpx.Asyn
         (b"definitely not audio" * 100, {}, 422, "not audio"),
         (to_wav(np.zeros(RATE * 2, np.float32), RATE), {}, 422, "silent"),
         (to_wav(SPEECHLIKE, RATE)[:500], {}, 422, "too short"),
-        (to_wav(SPEECHLIKE, RATE), {"voice": "nobody"}, 422, "listed voices"),
+        (to_wav(SPEECHLIKE, RATE), {"voice": "nobody"}, 404, "listed voices"),  # as for another user's voice
         (to_wav(SPEECHLIKE, RATE), {"pitch": "40"}, 422, "pitch"),
         (to_wav(SPEECHLIKE, RATE), {"formant": "loud"}, 422, "formant"),
     ],
