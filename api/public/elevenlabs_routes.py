@@ -1,27 +1,50 @@
-"""ElevenLabs-compatible routes: voices, models, user, text to speech (+ stream), history."""
+"""ElevenLabs-compatible routes: voices (the user's own too: add, edit, delete), models, user,
+text to speech (+ stream), speech to speech, sound effects, history."""
 
+import asyncio
+import json
 import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+import numpy as np
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, or_, select
+from temporalio.client import Client
 
-from api.deps import DbSession, TemporalClient
-from api.generation import start_sound_effect, start_tts, start_voice_conversion
+from api.deps import DbSession, MaybeTemporalClient, TemporalClient
+from api.errors import UserError
+from api.generation import (
+    _labels,
+    precheck,
+    start_sound_effect,
+    start_tts,
+    start_voice_conversion,
+    start_voice_fit,
+    upload_name,
+    voice_settings,
+)
+from api.previews import absolute, own_preview_link, stock_preview_link
 from api.public.auth import ApiUser
 from api.public.errors import ApiError
-from api.public.speech import finished_audio, stream_audio
-from studio.audio import MP3_24K, AudioFormat, parse_output_format
+from api.public.speech import finished_audio, finished_within, stream_audio
+from api.routers.clips import live_status
+from api.routers.voices import fit_price, remove_voice
+from studio import kinds, voice_library
+from studio.audio import MP3_24K, AudioFormat, parse_output_format, to_wav
 from studio.clips import delete_clip
+from studio.db import get_sessionmaker, session_scope
 from studio.kinds import DEFAULT_INFLUENCE, DEFAULT_SECONDS, KINDS
-from studio.models import Clip, ClipStatus, LedgerEntry, LedgerKind, User
+from studio.models import Clip, ClipStatus, CustomVoice, LedgerEntry, LedgerKind, User, VoiceCategory
 from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
-from studio.voices import VOICES, Voice
+from studio.uploads import UnusableAudio, decode_upload
+from studio.voice_library import OwnVoice, VoiceState
+from studio.voices import VOICES, Voice, is_custom_voice_id
+from workflows.types import GenerationStatus
 
 router = APIRouter(prefix="/v1", tags=["ElevenLabs-compatible"])
 v2_router = APIRouter(prefix="/v2", tags=["ElevenLabs-compatible"])
@@ -53,25 +76,117 @@ class TextToSpeechRequest(BaseModel):
     seed: int | None = Field(None, description="Accepted for compatibility; Kokoro is deterministic")
 
 
-def voice_json(voice: Voice) -> dict[str, Any]:
+def voice_json(voice: Voice, preview_url: str | None = None) -> dict[str, Any]:
     return {
         "voice_id": voice.id,
         "name": voice.name,
         "category": "premade",
         "description": f"{voice.accent} English, {voice.gender.lower()} (Kokoro-82M)",
         "labels": {"accent": voice.accent.lower(), "gender": voice.gender.lower(), "language": "en"},
-        "preview_url": None,
+        "preview_url": preview_url,
         "available_for_tiers": [],
         "settings": {"stability": None, "similarity_boost": None, "speed": 1.0},
         "high_quality_base_model_ids": [MODEL_ID],
+        "is_owner": False,
     }
 
 
-def _voice(voice_id: str) -> Voice:
-    voice = VOICES.get(voice_id)
-    if voice is None:
-        raise ApiError(404, f"Voice {voice_id!r} not found; GET /v1/voices lists them.", "voice_not_found")
-    return voice
+# A user's voice as ElevenLabs describes a voice: a fit is "cloned" (an instant voice clone), a
+# blend "generated" (ElevenLabs' category for voices designed rather than recorded). Readiness is
+# ``fine_tuning.state[model]`` with ElevenLabs' words, and ``status`` (ready / fitting / failed).
+CATEGORIES = {VoiceCategory.CLONED: "cloned", VoiceCategory.BLEND: "generated"}
+FINE_TUNING_STATES = {VoiceState.READY: "fine_tuned", VoiceState.FITTING: "fine_tuning", VoiceState.FAILED: "failed"}
+
+
+def _fit_message(own: OwnVoice, live: GenerationStatus | None) -> str | None:
+    if own.state is VoiceState.FAILED:
+        return own.error or "The fit did not finish."
+    if own.state is VoiceState.FITTING:
+        return (live.detail if live else "") or "queued"
+    similarity = own.fit_details.get("similarity")
+    return f"similarity {similarity:.2f} to the recording" if isinstance(similarity, int | float) else None
+
+
+def own_voice_json(own: OwnVoice, preview_url: str | None, live: GenerationStatus | None = None) -> dict[str, Any]:
+    """A user's voice; ``live`` is its fit's progress (the design workflow's query) while it runs."""
+    voice, state = own.voice, own.state
+    progress = {VoiceState.READY: 1.0, VoiceState.FAILED: 0.0}.get(state, live.progress if live else 0.0)
+    details = own.fit_details
+    labels = dict(voice.labels or {})
+    if voice.category is VoiceCategory.BLEND:
+        description = voice.description or "Blend of " + ", ".join(
+            f"{round(w * 100)}% {VOICES[v].name}" for v, w in (voice.blend or {}).items() if v in VOICES
+        )
+    else:
+        description = voice.description or None
+    return {
+        "voice_id": voice.id,
+        "name": voice.name,
+        "category": CATEGORIES[voice.category],
+        "description": description,
+        "labels": labels,
+        "preview_url": preview_url,
+        "status": state.value,
+        "fine_tuning": {
+            "is_allowed_to_fine_tune": False,
+            "state": {MODEL_ID: FINE_TUNING_STATES[state]},
+            "progress": {MODEL_ID: round(float(progress), 3)},
+            "message": {MODEL_ID: _fit_message(own, live)},
+            "language": "en",
+            "verification_failures": [],
+            "verification_attempts_count": 0,
+            "manual_verification_requested": False,
+            "dataset_duration_seconds": details.get("source_seconds"),
+        },
+        "samples": None,
+        "available_for_tiers": [],
+        "settings": {"stability": None, "similarity_boost": None, "speed": 1.0},
+        "high_quality_base_model_ids": [MODEL_ID],
+        "is_owner": True,
+        "created_at_unix": int(voice.created_at.timestamp()) if voice.created_at else None,
+    }
+
+
+def _voice_not_found(voice_id: str) -> ApiError:
+    return ApiError(404, f"Voice {voice_id!r} not found; GET /v1/voices lists them.", "voice_not_found")
+
+
+def _own_voice(user: User, voice_id: str) -> OwnVoice:
+    """The user's voice, or 404 (also for another user's). Blocking."""
+    with get_sessionmaker()() as db:
+        try:
+            return voice_library.find_voice(db, user.id, voice_id)
+        except voice_library.VoiceNotFound:
+            raise _voice_not_found(voice_id) from None
+
+
+async def _speaking_voice(user: User, voice_id: str) -> str:
+    """A voice the user may speak in: a stock voice or one of their own; 404 for any other (another
+    user's included), 409 for their voice still being fitted (or whose fit failed)."""
+    if voice_id in VOICES:
+        return voice_id
+    if not is_custom_voice_id(voice_id):
+        raise _voice_not_found(voice_id)
+    try:
+        await asyncio.to_thread(voice_settings, user.id, voice_id)
+    except UserError as exc:
+        if exc.status_code == 404:
+            raise _voice_not_found(voice_id) from None
+        raise ApiError(exc.status_code, exc.message, "voice_not_ready") from None
+    return voice_id
+
+
+def _all_voices(user: User, base_url: str) -> list[dict[str, Any]]:
+    """The user's voices (newest first), then the stock voices, each with its preview link. Blocking."""
+    with get_sessionmaker()() as db:
+        owns = voice_library.user_voices(db, user.id)
+
+    def link(url: str | None) -> str | None:
+        return absolute(url, base_url) if url else None
+
+    return [own_voice_json(own, link(own_preview_link(own))) for own in owns] + [
+        voice_json(v, link(stock_preview_link(v.id))) for v in VOICES.values()
+    ]
 
 
 def _format(spec: str) -> AudioFormat:
@@ -86,12 +201,14 @@ def _check_model(model_id: str | None) -> None:
         raise ApiError(422, f"Unknown model_id {model_id!r}; GET /v1/models lists them.", "model_not_found")
 
 
-def _tts_args(body: TextToSpeechRequest, voice_id: str, output_format: str) -> tuple[AudioFormat, str, float]:
+async def _tts_args(
+    body: TextToSpeechRequest, user: User, voice_id: str, output_format: str
+) -> tuple[AudioFormat, str, float]:
     """Checks shared by both TTS routes: format, model and voice; the speed from voice_settings."""
     fmt = _format(output_format)
     _check_model(body.model_id)
     speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
-    return fmt, _voice(voice_id).id, speed
+    return fmt, await _speaking_voice(user, voice_id), speed
 
 
 def _headers(clip: Clip) -> dict[str, str]:
@@ -99,33 +216,66 @@ def _headers(clip: Clip) -> dict[str, str]:
 
 
 @router.get("/voices")
-def list_voices(user: ApiUser) -> dict[str, Any]:
-    return {"voices": [voice_json(v) for v in VOICES.values()], "has_more": False, "total_count": len(VOICES)}
+def list_voices(request: Request, user: ApiUser) -> dict[str, Any]:
+    """The user's own voices (newest first), then the stock voices; ``preview_url`` is a signed link."""
+    voices = _all_voices(user, str(request.base_url))
+    return {"voices": voices, "has_more": False, "total_count": len(voices)}
+
+
+# v2 ``voice_type``: which voices each asks for (a user's voices are their "personal" ones).
+OWN_TYPES = {"personal", "workspace", "non-default", "non-community", "saved"}
+VOICE_TYPES = OWN_TYPES | {"default", "community"}
+
+
+def _wanted(voice: dict[str, Any], search: str | None, category: str | None, voice_type: str | None,
+            gender: str | None, accent: str | None, ids: set[str]) -> bool:  # fmt: skip
+    labels = voice.get("labels") or {}
+    own = voice.get("is_owner", False)
+    text = " ".join([voice["voice_id"], voice["name"], voice.get("description") or "", voice["category"],
+                     *map(str, labels.values())]).lower()  # fmt: skip
+    return (
+        (not search or search.lower() in text)
+        and (not category or voice["category"] == category)
+        and (not voice_type or (own if voice_type in OWN_TYPES else voice_type == "default" and not own))
+        and (not gender or str(labels.get("gender", "")).lower() == gender.lower())
+        and (not accent or str(labels.get("accent", "")).lower() == accent.lower())
+        and (not ids or voice["voice_id"] in ids)
+    )
 
 
 @v2_router.get("/voices")
 def search_voices(
+    request: Request,
     user: ApiUser,
-    search: str | None = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
     page_size: Annotated[int, Query(ge=1, le=100)] = 10,
-    next_page_token: str | None = None,
-    gender: str | None = None,
-    accent: str | None = None,
+    next_page_token: Annotated[str | None, Query(max_length=20)] = None,
+    gender: Annotated[str | None, Query(max_length=40)] = None,
+    accent: Annotated[str | None, Query(max_length=40)] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    voice_type: Annotated[str | None, Query(max_length=40)] = None,
+    sort: Annotated[str | None, Query(pattern="^(created_at_unix|name)$")] = None,
+    sort_direction: Annotated[str | None, Query(pattern="^(asc|desc)$")] = None,
+    voice_ids: Annotated[list[str] | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
-    """ElevenLabs' paginated voice search (what current SDKs call)."""
-    matches = [
-        v for v in VOICES.values()
-        if (not search or search.lower() in f"{v.id} {v.name} {v.accent} {v.gender}".lower())
-        and (not gender or v.gender.lower() == gender.lower())
-        and (not accent or v.accent.lower() == accent.lower())
-    ]  # fmt: skip
+    """ElevenLabs' paginated voice search (what current SDKs call): the user's voices, then the
+    stock ones. ``voice_type`` personal (also workspace, non-default, saved) is the user's own,
+    default the stock voices; ``category`` cloned, generated (blends) or premade (stock)."""
+    if voice_type and voice_type not in VOICE_TYPES:
+        raise ApiError(422, f"voice_type must be one of {', '.join(sorted(VOICE_TYPES))}.", "invalid_voice_type")
     if next_page_token and not re.fullmatch(r"[0-9]{1,6}", next_page_token):
         raise ApiError(422, "next_page_token is not one this server returned.", "invalid_page_token")
+    ids = set(voice_ids or ())
+    matches = [v for v in _all_voices(user, str(request.base_url))
+               if _wanted(v, search, category, voice_type, gender, accent, ids)]  # fmt: skip
+    if sort:
+        matches.sort(key=lambda v: (v.get(sort) or 0) if sort == "created_at_unix" else v["name"].lower(),
+                     reverse=sort_direction == "desc")  # fmt: skip
     start = int(next_page_token) if next_page_token else 0
     page = matches[start : start + page_size]
     more = start + page_size < len(matches)
     return {
-        "voices": [voice_json(v) for v in page],
+        "voices": page,
         "has_more": more,
         "total_count": len(matches),
         "next_page_token": str(start + page_size) if more else None,
@@ -133,8 +283,156 @@ def search_voices(
 
 
 @router.get("/voices/{voice_id}")
-def get_voice(voice_id: str, user: ApiUser) -> dict[str, Any]:
-    return voice_json(_voice(voice_id))
+async def get_voice(voice_id: str, request: Request, user: ApiUser, client: MaybeTemporalClient) -> dict[str, Any]:
+    """A stock voice, or one of the user's own (404 for any other). While a voice is being fitted,
+    ``fine_tuning.state`` is ``{"kokoro-82m": "fine_tuning"}`` (``status`` "fitting") with its
+    progress and "step i of n, similarity x"; then "fine_tuned" ("ready") or "failed" with the reason."""
+    base = str(request.base_url)
+    if voice_id in VOICES:
+        link = await asyncio.to_thread(stock_preview_link, voice_id)
+        return voice_json(VOICES[voice_id], absolute(link, base) if link else None)
+    own = await asyncio.to_thread(_own_voice, user, voice_id)
+    live = await live_status(client, own.clip) if own.state is VoiceState.FITTING and own.clip else None
+    link = await asyncio.to_thread(own_preview_link, own)
+    return own_voice_json(own, absolute(link, base) if link else None, live)
+
+
+@router.delete("/voices/{voice_id}")
+async def delete_voice(voice_id: str, user: ApiUser, client: MaybeTemporalClient) -> dict[str, str]:
+    """Delete one of the user's voices (a fit still running is cancelled and refunded). Clips made
+    with it stay in the history. 404 for stock voices and for any voice that is not the user's."""
+    await asyncio.to_thread(_own_voice, user, voice_id)
+    await remove_voice(client, user, voice_id)
+    return {"status": "ok"}
+
+
+def _parse_labels(raw: str | None) -> dict[str, Any] | None:
+    """ElevenLabs sends ``labels`` as a JSON object in a form field ("null" when there are none)."""
+    if raw is None or raw.strip() in ("", "null"):
+        return None
+    try:
+        value = json.loads(raw)
+        if isinstance(value, str):  # the SDK JSON-encodes a labels string once more
+            value = json.loads(value) if value.strip() else None
+    except ValueError:
+        value = []
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ApiError(422, 'labels must be a JSON object, e.g. {"accent": "british"}.', "invalid_labels")
+    return value
+
+
+JOIN_GAP_SECONDS = 0.3
+JOIN_RATE = 24_000
+MAX_FILES = 25
+# The SDK gives up after 240 s by default: answer before that, with the voice id, if still fitting.
+MAX_ADD_WAIT_SECONDS = 220.0
+
+
+def _joined(parts: list[tuple[str, bytes]]) -> bytes:
+    """Several samples of one speaker as one WAV: each decoded, in order, 0.3 s of silence between."""
+    gap = np.zeros(int(JOIN_GAP_SECONDS * JOIN_RATE), np.float32)
+    pieces: list[np.ndarray] = []
+    for name, data in parts:
+        try:
+            pieces += [decode_upload(data, JOIN_RATE), gap]
+        except UnusableAudio as exc:
+            raise ApiError(422, f"{upload_name(name)}: {exc}", "invalid_audio") from exc
+    return to_wav(np.concatenate(pieces[:-1]), JOIN_RATE)
+
+
+async def _recording(user: User, name: str, files: list[UploadFile]) -> tuple[bytes, str]:
+    """The recording to fit: the one file as it is, or several joined (checked cheaply first)."""
+    if not files:
+        raise ApiError(422, "Send at least one audio file as files.", "invalid_audio")
+    if len(files) > MAX_FILES:
+        raise ApiError(422, f"Send at most {MAX_FILES} files.", "invalid_audio")
+    parts = [(f.filename or "sample", await f.read()) for f in files]
+    if len(parts) == 1:
+        return parts[0][1], parts[0][0]
+    if message := kinds.voice_name_problem(" ".join(name.split())):
+        raise ApiError(422, message)
+    await asyncio.to_thread(precheck, user.id, fit_price())
+    return await asyncio.to_thread(_joined, parts), f"{len(parts)} samples.wav"
+
+
+def _forget(user: User, voice_id: str) -> None:
+    """Remove a voice whose fit failed: over the API, a failed add leaves no voice behind."""
+    with session_scope() as db:
+        try:
+            voice_library.delete_voice(db, user.id, voice_id)
+        except voice_library.VoiceNotFound:
+            pass
+
+
+async def _await_fit(client: Client, user: User, voice: CustomVoice, clip: Clip) -> None:
+    wait = min(get_settings().api_timeout_seconds, MAX_ADD_WAIT_SECONDS)
+    try:
+        await finished_within(client, clip, wait)
+    except ApiError:
+        await asyncio.to_thread(_forget, user, voice.id)
+        raise
+
+
+@router.post("/voices/add")
+async def add_voice(
+    user: ApiUser,
+    client: TemporalClient,
+    name: Annotated[str, Form(max_length=1000, description="the voice's name (up to 100 characters)")] = "",
+    files: Annotated[list[UploadFile] | None, File(description="one speaker: 10 s to 3 minutes in all")] = None,
+    description: Annotated[str | None, Form(max_length=1000)] = None,
+    labels: Annotated[str | None, Form(max_length=10_000, description='JSON, e.g. {"accent": "british"}')] = None,
+    remove_background_noise: Annotated[str | None, Form(max_length=16, description="accepted, ignored")] = None,
+) -> dict[str, Any]:
+    """Instant voice clone: fit a voice to recordings of one speaker (ElevenLabs' ``voices.ivc.create``).
+
+    Several ``files`` are joined in the order sent (0.3 s apart) into one recording of 10 s to
+    3 minutes; one file is used as it is. Costs the voice-design price in credits (refunded if the
+    fit fails). The call waits for the fit (up to ``STUDIO_API_TIMEOUT_SECONDS``, at most 220 s so
+    that the SDK's default 240 s timeout is not reached): a recording the fit refuses (silence,
+    music, several speakers) is answered 422 with the reason, and no voice is kept. If the fit is
+    still running then, the voice id is returned anyway: ``GET /v1/voices/{voice_id}`` shows
+    ``status`` "fitting" and ``fine_tuning.state`` "fine_tuning" with its progress until it is
+    "fine_tuned" ("ready"); text to speech with it answers 409 until then."""
+    data, filename = await _recording(user, name, files or [])
+    voice, clip = await start_voice_fit(client, user, data, filename, name, description or "", _parse_labels(labels))
+    await _await_fit(client, user, voice, clip)
+    return {"voice_id": voice.id, "requires_verification": False}
+
+
+def _edit(user: User, voice_id: str, name: str, description: str | None, labels: dict | None) -> None:
+    with session_scope() as db:
+        try:
+            own = voice_library.rename_voice(db, user.id, voice_id, name, description)
+        except voice_library.VoiceNotFound:
+            raise _voice_not_found(voice_id) from None
+        if labels is not None:
+            own.voice.labels = _labels(labels)
+
+
+@router.post("/voices/{voice_id}/edit")
+async def edit_voice(
+    voice_id: str,
+    user: ApiUser,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    description: Annotated[str | None, Form(max_length=1000)] = None,
+    labels: Annotated[str | None, Form(max_length=10_000)] = None,
+    files: Annotated[list[UploadFile] | None, File(description="not supported: make a new voice")] = None,
+    remove_background_noise: Annotated[str | None, Form(max_length=16)] = None,
+) -> dict[str, str]:
+    """Rename one of the user's voices, and change its description and labels. Adding samples to a
+    voice is not supported (a fitted voice is not refitted): create a new one."""
+    if voice_id in VOICES:  # stock voices are not the user's to edit
+        raise _voice_not_found(voice_id)
+    await asyncio.to_thread(_own_voice, user, voice_id)
+    if files:
+        raise ApiError(422, "Adding samples to a voice is not supported; add a new voice instead.", "not_supported")
+    name = " ".join(name.split())
+    if message := kinds.voice_name_problem(name):
+        raise ApiError(422, message)
+    await asyncio.to_thread(_edit, user, voice_id, name, description, _parse_labels(labels))
+    return {"status": "ok"}
 
 
 @router.get("/models")
@@ -173,10 +471,10 @@ def subscription_json(db: DbSession, user: User) -> dict[str, Any]:
         "character_count": spent, "character_limit": spent + user.credits,
         "max_credit_limit_extension": 0, "can_extend_character_limit": False,
         "allowed_to_extend_character_limit": False, "next_character_count_reset_unix": None,
-        "voice_slots_used": 0, "professional_voice_slots_used": 0,
-        "professional_voice_slots_used_in_workspace": 0, "voice_limit": len(VOICES),
+        "voice_slots_used": voice_library.count_voices(db, user.id), "professional_voice_slots_used": 0,
+        "professional_voice_slots_used_in_workspace": 0, "voice_limit": get_settings().max_voices_per_user,
         "voice_add_edit_counter": 0, "professional_voice_limit": 0, "can_extend_voice_limit": False,
-        "can_use_instant_voice_cloning": False, "can_use_professional_voice_cloning": False,
+        "can_use_instant_voice_cloning": True, "can_use_professional_voice_cloning": False,
         "current_overage": {"amount": "0", "currency": "usd"},
     }  # fmt: skip
 
@@ -205,7 +503,7 @@ async def text_to_speech(
     output_format: OutputFormat = "mp3_44100_128",
 ) -> Response:  # fmt: skip
     """Speak the text; returns the audio once the clip's workflow is done."""
-    fmt, voice, speed = _tts_args(body, voice_id, output_format)
+    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
     clip = await start_tts(client, user, body.text, voice, speed)
     audio = await finished_audio(client, clip, fmt)
     return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
@@ -217,7 +515,7 @@ async def text_to_speech_stream(
     output_format: OutputFormat = "mp3_44100_128",
 ) -> StreamingResponse:  # fmt: skip
     """Speak the text, sending audio as soon as its first sentence is ready."""
-    fmt, voice, speed = _tts_args(body, voice_id, output_format)
+    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
     clip = await start_tts(client, user, body.text, voice, speed, stream=True)
     return await streaming_response(client, clip, fmt, _headers(clip))
 
@@ -254,7 +552,8 @@ async def speech_to_speech(
     The ``/stream`` paths answer the same way: conversion needs the whole recording first."""
     fmt = _format(output_format)
     data = await audio.read()
-    clip = await start_voice_conversion(client, user, data, audio.filename or "audio", _voice(voice_id).id, 0.0, None)
+    voice = await _speaking_voice(user, voice_id)
+    clip = await start_voice_conversion(client, user, data, audio.filename or "audio", voice, 0.0, None)
     audio = await finished_audio(client, clip, fmt)
     return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
 
@@ -282,12 +581,24 @@ async def sound_generation(
     return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
 
 
-def history_item(clip: Clip) -> dict[str, Any]:
+def own_voice_names(db: DbSession, user: User, clips: list[Clip]) -> dict[str, tuple[str, str]]:
+    """Name and API category of the user's voices that these clips were made with."""
+    ids = {c.voice for c in clips if is_custom_voice_id(c.voice)}
+    if not ids:
+        return {}
+    rows = db.execute(select(CustomVoice.id, CustomVoice.name, CustomVoice.category).where(
+        CustomVoice.user_id == user.id, CustomVoice.id.in_(ids)
+    ))  # fmt: skip
+    return {vid: (name, CATEGORIES[category]) for vid, name, category in rows}
+
+
+def history_item(clip: Clip, own_names: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
     voice = VOICES.get(clip.voice)
+    name, category = (voice.name, "premade") if voice else (own_names or {}).get(clip.voice, (clip.voice, "cloned"))
     state = {ClipStatus.SUCCEEDED: "created", ClipStatus.FAILED: "failed", ClipStatus.CANCELLED: "cancelled"}
     return {
         "history_item_id": str(clip.id), "request_id": clip.workflow_id, "voice_id": clip.voice,
-        "model_id": MODEL_ID, "voice_name": voice.name if voice else clip.voice, "voice_category": "premade",
+        "model_id": MODEL_ID, "voice_name": name, "voice_category": category,
         "text": clip.text, "date_unix": int(clip.created_at.timestamp()),
         "character_count_change_from": 0, "character_count_change_to": len(clip.text),
         "content_type": "audio/mpeg", "state": state.get(clip.status, "processing"),
@@ -324,8 +635,9 @@ def list_history(
         )
     clips = list(db.scalars(query.order_by(Clip.created_at.desc(), Clip.id).limit(page_size + 1)))
     page = clips[:page_size]
+    names = own_voice_names(db, user, page)
     return {
-        "history": [history_item(c) for c in page],
+        "history": [history_item(c, names) for c in page],
         "last_history_item_id": str(page[-1].id) if page else None,
         "has_more": len(clips) > page_size,
         "scanned_until": int(datetime.now().timestamp()),
@@ -334,7 +646,8 @@ def list_history(
 
 @router.get("/history/{history_item_id}")
 def get_history_item(history_item_id: Annotated[str, Path()], user: ApiUser, db: DbSession) -> dict[str, Any]:
-    return history_item(_owned(db, user, history_item_id))
+    clip = _owned(db, user, history_item_id)
+    return history_item(clip, own_voice_names(db, user, [clip]))
 
 
 @router.get("/history/{history_item_id}/audio", response_class=Response, responses=AUDIO_RESPONSES)

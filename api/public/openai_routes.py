@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import TemporalClient
 from api.generation import start_tts
 from api.public.auth import ApiUser
-from api.public.elevenlabs_routes import AUDIO_RESPONSES, _headers, streaming_response
+from api.public.elevenlabs_routes import AUDIO_RESPONSES, _headers, _speaking_voice, streaming_response
 from api.public.errors import ApiError
 from studio.audio import audio_format
-from studio.voices import VOICES
+from studio.models import User
 
 router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
 
@@ -37,12 +37,21 @@ class SpeechRequest(BaseModel):
     stream_format: Literal["audio", "sse"] | None = None
 
 
-def resolve_voice(name: str) -> str:
+def _unknown_voice(name: str) -> ApiError:
+    known = ", ".join(sorted(OPENAI_VOICES))
+    return ApiError(400, f"Unknown voice {name!r}: use one of {known} or a studio voice id.", "invalid_voice")
+
+
+async def resolve_voice(user: User, name: str) -> str:
+    """An OpenAI voice name, a stock voice id or one of the user's own voice ids; anything else
+    (another user's voice included) is an unknown voice, and the user's voice still being fitted 409."""
     voice = OPENAI_VOICES.get(name.lower(), name)
-    if voice not in VOICES:
-        known = ", ".join(sorted(OPENAI_VOICES))
-        raise ApiError(400, f"Unknown voice {name!r}: use one of {known} or a studio voice id.", "invalid_voice")
-    return voice
+    try:
+        return await _speaking_voice(user, voice)
+    except ApiError as exc:
+        if exc.status_code == 404:
+            raise _unknown_voice(name) from None
+        raise
 
 
 @router.post("/speech", response_class=StreamingResponse, responses=AUDIO_RESPONSES)
@@ -52,5 +61,6 @@ async def create_speech(body: SpeechRequest, user: ApiUser, client: TemporalClie
     if body.stream_format == "sse":
         raise ApiError(400, "stream_format 'sse' is not supported; use 'audio'.", "unsupported_stream_format")
     fmt = audio_format(body.response_format, FORMAT_RATES[body.response_format])
-    clip = await start_tts(client, user, body.input, resolve_voice(body.voice), body.speed, stream=True)
+    voice = await resolve_voice(user, body.voice)
+    clip = await start_tts(client, user, body.input, voice, body.speed, stream=True)
     return await streaming_response(client, clip, fmt, _headers(clip))

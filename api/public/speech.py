@@ -31,15 +31,23 @@ def _failure(err: WorkflowFailureError) -> ApiError:
     return ApiError(502, "The generation failed.")
 
 
-async def wait_until_done(client: Client, clip: Clip) -> None:
-    """Block until the clip's workflow ends; raise an ApiError with a fitting status if it failed."""
+async def finished_within(client: Client, clip: Clip, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the clip's workflow: True once it succeeded, False if it
+    is still running; an ApiError with a fitting status if it failed."""
     handle = client.get_workflow_handle(clip.workflow_id)
     try:
-        await asyncio.wait_for(handle.result(), timeout=get_settings().api_timeout_seconds)
+        await asyncio.wait_for(handle.result(), timeout=timeout)
     except WorkflowFailureError as err:
         raise _failure(err) from err
-    except TimeoutError as err:
-        raise ApiError(504, "The generation is taking too long; find it later in your history.") from err
+    except TimeoutError:
+        return False
+    return True
+
+
+async def wait_until_done(client: Client, clip: Clip) -> None:
+    """Block until the clip's workflow ends; raise an ApiError with a fitting status if it failed."""
+    if not await finished_within(client, clip, get_settings().api_timeout_seconds):
+        raise ApiError(504, "The generation is taking too long; find it later in your history.")
 
 
 def _encoded_audio(clip_id: uuid.UUID, fmt: AudioFormat) -> bytes:
