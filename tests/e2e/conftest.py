@@ -48,6 +48,9 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
         "STUDIO_PUBLIC_URL": f"http://127.0.0.1:{site_port}",
         "STUDIO_SECRET_KEY": "e2e-secret",
         "STUDIO_RATE_LIMIT_PER_MINUTE": "60",  # the SDK tests make many calls as one user
+        # A voice fit on 2 CPU cores: a token budget (the fit's path end to end, not its quality).
+        "STUDIO_VOICE_FIT_STEPS": "2",
+        "STUDIO_VOICE_FIT_PROBE_SENTENCES": "1",
     }  # fmt: skip
     temporal = start_dev_server(None, port=t_port, ui_port=ui_port)
     logs = var / "logs"

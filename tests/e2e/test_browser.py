@@ -124,3 +124,71 @@ async def test_sound_effect_variations_play_in_chromium(stack: Stack) -> None:
             assert abs(await loaded_duration(players.nth(i)) - 3.0) < 0.1
         await expect(page.locator("#balance")).to_have_text("9,900 credits")
         await browser.close()
+
+
+async def test_voices_page_blend_and_picker_in_chromium(stack: Stack, tmp_path) -> None:  # noqa: ANN001
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = await browser.new_page()
+        await sign_up_in(page, stack.site_url, "voices")
+        await page.click("nav >> text=Voices")
+        await expect(page).to_have_url(f"{stack.site_url}/voices")
+
+        # A stock voice's preview plays (the TTS worker renders them at start: reload until it has).
+        heart = page.locator("#stock-af_heart audio")
+        for _ in range(60):
+            if await heart.count():
+                break
+            await page.wait_for_timeout(2_000)
+            await page.reload()
+        await expect(heart).to_have_attribute("src", "/voices/af_heart/preview")
+        assert 2.0 < await loaded_duration(heart) < 15.0
+
+        # Search and filters work as you type, without a reload.
+        await page.fill("#voice-search", "emm")
+        await expect(page.locator("#stock-voices li:visible")).to_have_count(1)
+        await expect(page.locator("#stock-bf_emma")).to_be_visible()
+        await page.fill("#voice-search", "")
+        await page.select_option("#accent-filter", "British")
+        await page.select_option("#gender-filter", "Male")
+        await expect(page.locator("#stock-voices li:visible")).to_have_count(4)
+
+        # A fit without the consent box ticked is refused with a message (nothing starts).
+        recording = tmp_path / "me.wav"
+        recording.write_bytes(b"RIFF, but refused before it is even read")
+        await page.set_input_files("#audio", str(recording))
+        await page.fill("#fit-name", "Not allowed")
+        await page.click("button:has-text('Create voice')")
+        await expect(page.locator("#fit-message .alert.error")).to_contain_text("right to use")
+
+        # A blend: a bad row gets a message; then it is made, and its card appears with its preview.
+        await page.fill("#blend-name", "Browser blend")
+        await page.locator(".blend-voice").nth(2).select_option("am_adam")
+        await page.click("button:has-text('Create blend')")
+        await expect(page.locator("#blend-message .alert.error")).to_contain_text("positive weight")
+        await page.locator(".blend-weight").nth(2).fill("20")
+        await page.click("button:has-text('Create blend')")
+        card = page.locator("#own-voices .voice-card", has_text="Browser blend")
+        await expect(card).to_contain_text("50% Heart")
+        await expect(page.locator("#blend-message")).to_be_empty()
+        voice_id = await card.get_attribute("data-voice-id")
+        await expect(card.locator("audio.voice-preview")).to_have_attribute(
+            "src", f"/voices/{voice_id}/preview", timeout=120_000
+        )
+        assert await loaded_duration(card.locator("audio.voice-preview")) > 2.0
+
+        # It is in the TTS voice picker, above the stock voices, with a preview button; and it speaks.
+        await card.locator("a.use").click()
+        await expect(page).to_have_url(f"{stack.site_url}/tts?voice={voice_id}")
+        own = page.locator('#voice optgroup[label="Your voices"] option')
+        await expect(own).to_have_text(["Browser blend — blend"])
+        assert await page.locator("#voice").input_value() == voice_id
+        await page.click("#voice-preview-button")
+        await expect(page.locator("#voice-preview")).to_have_attribute("src", f"/voices/{voice_id}/preview")
+        await expect(page.locator("#voice-preview-button")).to_have_text("■ Stop", timeout=10_000)
+        await page.fill("#text", "A blend of three voices.")
+        await page.click("button:has-text('Generate')")
+        clip = page.locator("article.clip").first
+        await expect(clip).to_have_attribute("data-stage", "done", timeout=120_000)
+        assert await loaded_duration(clip.locator("audio")) > 1.0
+        await browser.close()
