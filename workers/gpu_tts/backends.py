@@ -2,7 +2,10 @@
 
 ``OnnxBackend``: the int8 export through onnxruntime, one utterance per pass (fastest on a CPU).
 ``TorchBackend``: the PyTorch port, one padded pass per batch, on CUDA when there is one.
-Both take phoneme ids with their boundary tokens and return float32 samples at 24 kHz.
+Both take phoneme ids with their boundary tokens and return, per utterance, float32 samples at
+24 kHz and the model's own predicted duration of every token (``Spoken``; ``infer`` is the audio
+alone). Durations are in frames of ``SAMPLES_PER_FRAME`` samples and add up to the audio's length:
+``timing`` turns them into word and character timestamps.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+SAMPLES_PER_FRAME = 600  # Kokoro v1.0: one predicted duration frame = 25 ms at 24 kHz
+# The int8 export's only output is the audio; its rounded per-token durations (frames, float32,
+# [1, tokens]) are this tensor inside the graph, added as a second output when the model loads.
+ONNX_DURATIONS = "/encoder/Clip_output_0"
+
 
 @dataclass
 class Utterance:
@@ -25,6 +33,14 @@ class Utterance:
     ids: list[int]  # phoneme ids, with the 0 boundary token at both ends
     style: np.ndarray  # [256] voice style for this length
     speed: float = 1.0
+
+
+@dataclass
+class Spoken:
+    """What a backend made of one ``Utterance``."""
+
+    audio: np.ndarray  # float32 [samples] at 24 kHz
+    durations: np.ndarray  # int64 [len(ids)]: frames per token, boundary tokens included
 
 
 class OnnxBackend:
@@ -38,10 +54,11 @@ class OnnxBackend:
         if threads:
             options.intra_op_num_threads = threads
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
-        self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+        model = with_durations_output(model_path)
+        self.session = ort.InferenceSession(model.SerializeToString(), sess_options=options, providers=providers)
         self.device = "cuda" if "CUDAExecutionProvider" in self.session.get_providers() else "cpu"
 
-    def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
+    def speak(self, batch: list[Utterance]) -> list[Spoken]:
         out = []
         for u in batch:
             inputs = {
@@ -49,8 +66,26 @@ class OnnxBackend:
                 "style": np.asarray(u.style, dtype=np.float32).reshape(1, -1),
                 "speed": np.array([u.speed], dtype=np.float32),
             }
-            out.append(np.asarray(self.session.run(None, inputs)[0], dtype=np.float32).ravel())
+            audio, durations = self.session.run(None, inputs)
+            frames = np.rint(np.asarray(durations, dtype=np.float64).ravel()).astype(np.int64)
+            out.append(Spoken(np.asarray(audio, dtype=np.float32).ravel(), frames))
         return out
+
+    def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
+        return [s.audio for s in self.speak(batch)]
+
+
+def with_durations_output(model_path: Path):  # -> onnx.ModelProto
+    """The export with its per-token durations (``ONNX_DURATIONS``) as a second output; the audio
+    output and every computation are unchanged (tests/workers/gpu_tts/test_timing.py)."""
+    import onnx
+
+    model = onnx.load(str(model_path))
+    if not any(ONNX_DURATIONS in node.output for node in model.graph.node):
+        raise RuntimeError(f"{model_path} has no {ONNX_DURATIONS} tensor: not the Kokoro v1.0 export")
+    if ONNX_DURATIONS not in [o.name for o in model.graph.output]:
+        model.graph.output.append(onnx.helper.make_tensor_value_info(ONNX_DURATIONS, onnx.TensorProto.FLOAT, None))
+    return model
 
 
 class TorchBackend:
@@ -89,13 +124,18 @@ class TorchBackend:
         for rows in ([short], [short, long], [long, long, long]):
             self.infer(rows)
 
-    def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
+    def speak(self, batch: list[Utterance]) -> list[Spoken]:
         if self.device != "cuda":
-            return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]
-        import torch
+            rows = self.model.synthesize(batch, half=self.half)
+        else:
+            import torch
 
-        stream = getattr(self._local, "stream", None)
-        if stream is None:  # one CUDA stream per calling thread, so batches from two threads overlap
-            stream = self._local.stream = torch.cuda.Stream()
-        with torch.cuda.stream(stream):
-            return [s.audio.numpy() for s in self.model.synthesize(batch, half=self.half)]
+            stream = getattr(self._local, "stream", None)
+            if stream is None:  # one CUDA stream per calling thread, so batches from two threads overlap
+                stream = self._local.stream = torch.cuda.Stream()
+            with torch.cuda.stream(stream):
+                rows = self.model.synthesize(batch, half=self.half)
+        return [Spoken(s.audio.numpy(), s.durations.numpy().astype(np.int64)) for s in rows]
+
+    def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
+        return [s.audio for s in self.speak(batch)]

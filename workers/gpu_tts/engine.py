@@ -3,7 +3,8 @@
 Text -> phonemes (espeak, through kokoro-onnx's tokenizer) -> windows of at most 510 phonemes ->
 the backend (int8 ONNX on a CPU, the PyTorch port on CUDA; see ``backends``) through the
 cross-request ``Batcher`` -> silence trimmed, windows joined with the pause their punctuation
-calls for. Float32 mono samples at 24 kHz out.
+calls for. Float32 mono samples at 24 kHz out; ``synthesize_timed`` also gives the chunk's word
+and character timestamps, from the model's own predicted durations (``timing``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import logging
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 
 import numpy as np
 
 from workers.devices import resolve_device
 from workers.engines import one_per_process
-from workers.gpu_tts.backends import OnnxBackend, TorchBackend, Utterance
+from workers.gpu_tts import timing
+from workers.gpu_tts.backends import OnnxBackend, Spoken, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 
@@ -42,6 +44,7 @@ def vocabulary() -> dict[str, int]:
 class Window:
     utterance: Utterance
     pause_after: float  # seconds
+    phonemes: str = ""  # what ``utterance.ids`` were made from (for timestamps)
 
 
 class KokoroEngine:
@@ -62,9 +65,10 @@ class KokoroEngine:
         self._phonemize_lock = threading.Lock()  # espeak is a process-global C library
         batch = max_batch if backend.batched else 1
         threads = threads if backend.batched else 1
-        self.batcher: Batcher[Utterance, np.ndarray] = Batcher(
-            backend.infer, lambda u: len(u.ids), batch, window_s, threads=threads
+        self.batcher: Batcher[Utterance, Spoken] = Batcher(
+            backend.speak, lambda u: len(u.ids), batch, window_s, threads=threads
         )
+        self.word_phonemes = lru_cache(maxsize=1 << 16)(self.phonemes)  # (word, lang) -> phonemes, for timing
         log.info("Kokoro engine: %s on %s, batches up to %d", backend.name, backend.device, batch)
 
     @property
@@ -109,20 +113,45 @@ class KokoroEngine:
             pack = voice.pack
             style = pack[min(len(tokens), len(pack)) - 1].reshape(-1)
             pause = pause_after(part, SENTENCE_PAUSE, CLAUSE_PAUSE) if i < len(parts) - 1 else 0.0
-            windows.append(Window(Utterance([0, *tokens, 0], style, speed), pause))
+            windows.append(Window(Utterance([0, *tokens, 0], style, speed), pause, part))
         return windows
 
     @staticmethod
     def join(windows: list[Window], audios: list[np.ndarray]) -> np.ndarray:
         """Trim each window's silence and put its pause back after it."""
+        return KokoroEngine._assemble(windows, audios)[0]
+
+    @staticmethod
+    def _assemble(windows: list[Window], audios: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+        """``join``, and for each window the [start, end) samples its trim kept and where they start."""
         from kokoro_onnx.trim import trim
 
-        pieces = []
+        pieces, kept, offset = [], [], 0
         for window, audio in zip(windows, audios, strict=True):
-            pieces.append(trim(audio)[0])
+            piece, (start, end) = trim(audio)
+            pieces.append(piece)
+            kept.append((int(start), int(start) + len(piece), offset))
+            offset += len(piece)
             if window.pause_after:
                 pieces.append(np.zeros(int(window.pause_after * SAMPLE_RATE), dtype=np.float32))
-        return np.concatenate(pieces).astype(np.float32)
+                offset += len(pieces[-1])
+        return np.concatenate(pieces).astype(np.float32), kept
+
+    def timed(
+        self, text: str, lang: str, windows: list[Window], spoken: list[Spoken]
+    ) -> tuple[np.ndarray, timing.Timing]:
+        """Join spoken windows into the chunk's audio and time every word and character of ``text``."""
+        audio, kept = self._assemble(windows, [s.audio for s in spoken])
+        parts = [
+            timing.SpokenWindow(w.phonemes, s.durations, (start, end), offset)
+            for w, s, (start, end, offset) in zip(windows, spoken, kept, strict=True)
+        ]
+        phonemes, starts, ends = timing.phoneme_times(parts, vocabulary(), SAMPLE_RATE)
+        duration = len(audio) / SAMPLE_RATE
+        words = timing.word_times(
+            text, phonemes, starts, ends, partial(self.word_phonemes, lang=lang), duration, audio, SAMPLE_RATE
+        )
+        return audio, timing.Timing(text, duration, words)
 
     def synthesize(
         self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
@@ -130,20 +159,40 @@ class KokoroEngine:
         """Speak one chunk of text (blocking); float32 samples at 24 kHz. ``owner`` (a user id) takes
         turns with other owners at the batcher, window by window."""
         windows = self.windows(text, voice, speed)
-        return self.join(windows, self.batcher.run([w.utterance for w in windows], owner))
+        return self.join(windows, [s.audio for s in self.batcher.run([w.utterance for w in windows], owner)])
+
+    def synthesize_timed(
+        self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
+    ) -> tuple[np.ndarray, timing.Timing]:
+        """As ``synthesize``, with the timing of every word and character of ``text`` in the audio."""
+        voice = self.speaking_voice(voice)
+        windows = self.windows(text, voice, speed)
+        return self.timed(text, voice.lang, windows, self.batcher.run([w.utterance for w in windows], owner))
+
+    async def _spoken(self, windows: list[Window], owner: Hashable) -> list[Spoken]:
+        futures = [asyncio.wrap_future(f) for f in self.batcher.submit([w.utterance for w in windows], owner)]
+        try:
+            return [await f for f in futures]
+        finally:
+            for f in futures:  # a cancelled request's queued windows are dropped, not computed
+                f.cancel()
 
     async def synthesize_async(
         self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
     ) -> np.ndarray:
         """As ``synthesize``, for coroutines: waits on the batcher without holding a thread."""
         windows = await asyncio.to_thread(self.windows, text, voice, speed)
-        futures = [asyncio.wrap_future(f) for f in self.batcher.submit([w.utterance for w in windows], owner)]
-        try:
-            audios = [await f for f in futures]
-        finally:
-            for f in futures:  # a cancelled request's queued windows are dropped, not computed
-                f.cancel()
-        return await asyncio.to_thread(self.join, windows, audios)
+        spoken = await self._spoken(windows, owner)
+        return await asyncio.to_thread(self.join, windows, [s.audio for s in spoken])
+
+    async def synthesize_timed_async(
+        self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
+    ) -> tuple[np.ndarray, timing.Timing]:
+        """As ``synthesize_timed``, for coroutines."""
+        voice = self.speaking_voice(voice)
+        windows = await asyncio.to_thread(self.windows, text, voice, speed)
+        spoken = await self._spoken(windows, owner)
+        return await asyncio.to_thread(self.timed, text, voice.lang, windows, spoken)
 
     @staticmethod
     def pause() -> np.ndarray:

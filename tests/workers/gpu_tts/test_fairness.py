@@ -22,7 +22,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from studio.storage import LocalStore
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.assets import ensure_assets
-from workers.gpu_tts.backends import Utterance
+from workers.gpu_tts.backends import Spoken, Utterance
 from workers.gpu_tts.engine import KokoroEngine
 from workers.gpu_tts.worker import concurrent_syntheses
 from workers.gpu_worker import WorkerContext
@@ -41,11 +41,14 @@ class PacedModel:
     def __init__(self, seconds: float) -> None:
         self.seconds, self.windows, self.lock = seconds, 0, threading.Lock()
 
-    def infer(self, batch: list[Utterance]) -> list[np.ndarray]:
+    def speak(self, batch: list[Utterance]) -> list[Spoken]:
         time.sleep(self.seconds * len(batch))
         with self.lock:
             self.windows += len(batch)
-        return [np.sin(np.arange(len(u.ids) * 40, dtype=np.float32)) * 0.3 for u in batch]
+        return [
+            Spoken(np.sin(np.arange(len(u.ids) * 40, dtype=np.float32)) * 0.3, np.ones(len(u.ids), np.int64))
+            for u in batch
+        ]
 
 
 @workflow.defn(name="SynthesizeOnly", sandboxed=False)
