@@ -8,10 +8,10 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     tts_publish_previews: bool = True  # the TTS worker renders missing stock-voice previews at start
     voice_fit_steps: int = 0
     voice_fit_probe_sentences: int = 0
+    # Stock voices a fit starts from and moves among (comma-separated ids; empty: all). Fewer make
+    # a CPU fit's first run faster (each is rendered once per worker) and its result less close.
+    voice_fit_basis: Annotated[list[str], NoDecode] = []
     voice_min_speech_seconds: float = 10.0
     voice_max_recording_seconds: float = 180.0
     max_voices_per_user: int = 30
@@ -123,6 +126,11 @@ class Settings(BaseSettings):
     sfx_model_dir: Path | None = None  # for diffusers: a save_pretrained() directory
     sfx_device: Literal["auto", "cpu", "cuda"] = "auto"
     sfx_steps: int = 50  # diffusion steps
+
+    @field_validator("voice_fit_basis", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _usable_secret_key(self) -> "Settings":

@@ -15,6 +15,7 @@ fitter and its own Kokoro are loaded on the first fit, not at start-up.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -52,6 +53,7 @@ class Fitting:
             return self._fitter
 
 
+@functools.cache  # one per engine, i.e. per process: the stock voices' embeddings are computed once
 def load_fitter(engine: KokoroEngine):  # noqa: ANN201
     """A VoiceFitter with its own PyTorch Kokoro on the TTS device (the engine's backend may be
     the ONNX export, and the fit needs gradients and training mode, which a shared model would
@@ -59,21 +61,24 @@ def load_fitter(engine: KokoroEngine):  # noqa: ANN201
     from workers.gpu_tts.assets import ensure_assets, ensure_torch_weights
     from workers.gpu_tts.engine import choose_backend
     from workers.gpu_tts.kokoro_torch import load_model
-    from workers.gpu_tts.voice_fit import VoiceFitter
+    from workers.gpu_tts.voice_fit.fitter import VoiceFitter
 
     cfg = get_settings()
     _, device = choose_backend(cfg.tts_engine, cfg.tts_device)
     model_path, _ = ensure_assets()
     model = load_model(ensure_torch_weights(model_path), device)
-    log.info("voice fitter loaded on %s", device)
-    return VoiceFitter(model, engine.voices, engine.token_ids, device)
+    basis = {
+        voice: pack for voice, pack in engine.voices.items() if not cfg.voice_fit_basis or voice in cfg.voice_fit_basis
+    }
+    log.info("voice fitter loaded on %s, %d stock voices", device, len(basis))
+    return VoiceFitter(model, basis, engine.token_ids, device)
 
 
 def fit_budget(device: str):  # noqa: ANN201 - a voice_fit.FitBudget
     """The fitter's budget for this device, with the settings' overrides."""
     from dataclasses import replace
 
-    from workers.gpu_tts.voice_fit import CPU_BUDGET, GPU_BUDGET
+    from workers.gpu_tts.voice_fit.fitter import CPU_BUDGET, GPU_BUDGET
 
     cfg = get_settings()
     budget = GPU_BUDGET if device == "cuda" else CPU_BUDGET
@@ -100,7 +105,7 @@ class ThrottledProgress:
 
 async def recording(store, req: GenerateRequest) -> np.ndarray:  # noqa: ANN001
     """The recording to fit, decoded at Kokoro's rate; raises BadInput when it is not usable."""
-    from workers.gpu_tts.voice_fit import check_recording
+    from workers.gpu_tts.voice_fit.recording import check_recording
 
     data = await asyncio.to_thread(store.get_bytes, req.settings["source_key"])
     try:
@@ -114,12 +119,12 @@ async def recording(store, req: GenerateRequest) -> np.ndarray:  # noqa: ANN001
 
 async def fit(fitting: Fitting, samples: np.ndarray, beat: Heartbeat):  # noqa: ANN201 - a FittedVoice
     """Run the fit in a thread; a cancellation of the activity stops it at the next step."""
-    from workers.gpu_tts.voice_fit import FitCancelled
+    from workers.gpu_tts.voice_fit.fitter import FitCancelled
 
     stop = threading.Event()
     async with fitting.turn:
         fitter = await asyncio.to_thread(fitting.fitter)
-        budget = fit_budget(fitter.device)
+        budget = fit_budget(fitter.device.type)
         await beat.progress(0, budget.steps, f"step 0 of {budget.steps}")
         try:
             return await asyncio.to_thread(
