@@ -86,17 +86,21 @@ async def heartbeating(done: int = 0, total: int = 1, every: float = HEARTBEAT_S
         ticker.cancel()
 
 
+async def spool_bytes(spool_dir: Path, key: str, data: bytes) -> Artifact:
+    """Write one finished file into the spool (atomically: a crash leaves no half file to upload)."""
+    filename = key.rsplit("/", 1)[-1]
+    tmp = spool_dir / (filename + ".partial")
+    await asyncio.to_thread(tmp.write_bytes, data)
+    tmp.replace(spool_dir / filename)
+    return Artifact(key=key, filename=filename)
+
+
 async def spool_audio(
     spool_dir: Path, objects: ClipObjects, samples: np.ndarray, rate: int, variation: int = 1
 ) -> list[Artifact]:
     """Write WAV (the master) and MP3 (for download) into the spool; the WAV comes first."""
     artifacts = []
     for suffix, encode in zip(AUDIO_EXTENSIONS, (to_wav, to_mp3), strict=True):
-        key = objects.audio(suffix, variation)
-        filename = key.rsplit("/", 1)[-1]
         data = await asyncio.to_thread(encode, samples, rate)
-        tmp = spool_dir / (filename + ".partial")
-        tmp.write_bytes(data)
-        tmp.replace(spool_dir / filename)
-        artifacts.append(Artifact(key=key, filename=filename))
+        artifacts.append(await spool_bytes(spool_dir, objects.audio(suffix, variation), data))
     return artifacts

@@ -173,6 +173,7 @@ class Kind:
     check: Callable[[str, str, dict[str, Any]], str | None]  # (text, voice, settings) -> message or None
     units: Callable[[dict[str, Any]], int]
     audio_seconds: Callable[[str, dict[str, Any]], float]
+    timestamps: bool = False  # the worker also stores word timings and captions (studio.storage.ClipObjects)
 
     def price(self, settings: dict[str, Any]) -> int:
         return get_settings().price_per_generation * self.units(settings)
@@ -196,7 +197,7 @@ KINDS: dict[ClipKind, Kind] = {
     for kind in (
         Kind(
             ClipKind.TTS, "synthesize_speech", queues.GPU_TTS, Stage.SYNTHESIZING, "tts", "Speech", "TTS",
-            check=_tts_check, units=lambda settings: 1, audio_seconds=_tts_seconds,
+            check=_tts_check, units=lambda settings: 1, audio_seconds=_tts_seconds, timestamps=True,
         ),
         Kind(
             ClipKind.VOICE_CONVERSION, "convert_voice", queues.GPU_VC, Stage.CONVERTING, "vc", "Voice changer", "STS",

@@ -18,7 +18,13 @@ from urllib.parse import quote, urlencode
 from studio.kinds import KINDS, ClipKind, variations
 from studio.settings import Settings, get_settings
 
-CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
+CONTENT_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".json": "application/json",
+    ".srt": "application/x-subrip",
+    ".vtt": "text/vtt",
+}
 
 
 def content_type_for(key: str) -> str:
@@ -26,6 +32,8 @@ def content_type_for(key: str) -> str:
 
 
 AUDIO_EXTENSIONS = (".wav", ".mp3")  # the WAV master first, then the MP3 for download
+# A speech clip's timestamps: ElevenLabs-style character alignments and word times (JSON), and captions.
+TIMING_EXTENSIONS = (".json", ".srt", ".vtt")
 UPLOADS_PREFIX = "uploads"
 PREVIEWS_PREFIX = "previews"
 
@@ -41,7 +49,10 @@ class ClipObjects:
 
     - audio: ``<prefix>/<clip id>.wav`` and ``.mp3``; a sound effect's variation k (k >= 2) is
       ``<prefix>/<clip id>-k.wav``;
-    - streamed parts (speech sent while it is made): ``<prefix>/<clip id>/part-0000.wav``, ...;
+    - streamed parts (speech sent while it is made): ``<prefix>/<clip id>/part-0000.wav``, ..., each
+      with its timestamps ``part-0000.json``;
+    - timestamps of a kind that makes them (speech): ``<prefix>/<clip id>.json`` (alignments, words),
+      ``.srt``, ``.vtt``;
     - the recording a voice-changer clip (or a voice fit) came from: ``uploads/<clip id><suffix>``;
     - a voice design's fitted style pack: ``<prefix>/<clip id>.npy`` (its audio is the voice's preview).
     The prefix is the clip kind's (``studio.kinds``). The site builds this value when it records
@@ -52,6 +63,7 @@ class ClipObjects:
     clip_id: str
     variations: int = 1
     source_key: str | None = None
+    timed: bool = False  # the kind makes timestamps and captions (speech)
 
     @classmethod
     def of(cls, clip: Any) -> "ClipObjects":
@@ -65,6 +77,7 @@ class ClipObjects:
             clip_id=clip_id,
             variations=variations(settings),
             source_key=settings.get("source_key"),
+            timed=KINDS[ClipKind(kind)].timestamps,
         )
 
     @staticmethod
@@ -81,9 +94,14 @@ class ClipObjects:
     def stream_prefix(self) -> str:
         return f"{self.prefix}/{self.clip_id}/"
 
-    def stream_part(self, index: int) -> str:
-        """Where the i-th streamed chunk lands, so the API can send it before the rest is done."""
-        return f"{self.stream_prefix}part-{index:04d}.wav"
+    def stream_part(self, index: int, extension: str = ".wav") -> str:
+        """Where the i-th streamed chunk lands (and, as ``.json``, its timestamps), so the API can
+        send it before the rest is done."""
+        return f"{self.stream_prefix}part-{index:04d}{extension}"
+
+    def timing(self, extension: str = ".json") -> str:
+        """The clip's timestamps (``.json``) or captions (``.srt``, ``.vtt``)."""
+        return f"{self.prefix}/{self.clip_id}{extension}"
 
     @property
     def voice_pack(self) -> str:
@@ -99,6 +117,7 @@ class ClipObjects:
     def all_keys(self, include_source: bool = True) -> list[str]:
         """Every audio key the clip may have, committed or not (streamed parts: ``stream_prefix``)."""
         keys = [self.audio(ext, v) for v in range(1, self.variations + 1) for ext in AUDIO_EXTENSIONS]
+        keys += [self.timing(ext) for ext in TIMING_EXTENSIONS] if self.timed else []
         if include_source and self.source_key:
             keys.append(self.source_key)
         return keys

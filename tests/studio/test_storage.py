@@ -95,7 +95,7 @@ def test_deleting_a_sound_effect_removes_every_variation(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("kind", "settings", "expected"),
     [
-        ("tts", {"speed": 1.0}, ["tts/{id}.wav", "tts/{id}.mp3"]),
+        ("tts", {"speed": 1.0}, ["tts/{id}.wav", "tts/{id}.mp3", "tts/{id}.json", "tts/{id}.srt", "tts/{id}.vtt"]),
         ("voice-conversion", {"source_key": "uploads/{id}.ogg"}, ["vc/{id}.wav", "vc/{id}.mp3", "uploads/{id}.ogg"]),
         ("sound-effect", {"variations": 2}, ["sfx/{id}.wav", "sfx/{id}.mp3", "sfx/{id}-2.wav", "sfx/{id}-2.mp3"]),
     ],

@@ -1,4 +1,4 @@
-"""The inference step for TTS: text -> Kokoro -> WAV + MP3 in this worker's spool.
+"""The inference step for TTS: text -> Kokoro -> WAV + MP3, timestamps and captions in this worker's spool.
 
 Heartbeats every few seconds and after every chunk (so a dead worker is noticed and cancellation
 reaches it) and tells the workflow its progress. Bad input raises a non-retryable ``BadInput``.
@@ -7,18 +7,19 @@ job yields to another user's short one between windows.
 """
 
 import asyncio
+import json
 
 import numpy as np
 from temporalio import activity
 
-from activities.inference import bad_input, check_request, heartbeating
+from activities.inference import bad_input, check_request, heartbeating, spool_bytes
 from studio import kinds
 from studio.audio import to_wav
 from studio.kinds import ClipKind
 from studio.voices import VOICES, VoiceRecipe
-from workers.gpu_tts import voice_design
+from workers.gpu_tts import timing, voice_design
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
-from workers.gpu_tts.engine import KokoroEngine
+from workers.gpu_tts.engine import CHUNK_PAUSE_SECONDS, KokoroEngine
 from workers.gpu_tts.normalise import normalise_for_speech
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 from workers.gpu_worker import InferenceActivities, WorkerContext
@@ -65,25 +66,42 @@ class TtsActivities(InferenceActivities[KokoroEngine]):
         streaming = bool(req.settings.get("stream"))
         owner = req.user_id or req.clip_id  # users take turns at the batcher, window by window
         pieces: list[np.ndarray] = []
+        timings: list[timing.Timing] = []
         # A chunk may wait its turn behind other users' work for longer than the heartbeat timeout:
         # keep heartbeating meanwhile (the work-sized start-to-close timeout bounds a hang).
         async with heartbeating() as beat:
             await beat.progress(0, len(chunks))
             for i, chunk in enumerate(chunks, start=1):
                 try:
-                    audio = await self.engine.synthesize_async(chunk, voice, speed, owner)
+                    audio, chunk_timing = await self.engine.synthesize_timed_async(chunk, voice, speed, owner)
                 except ValueError as exc:  # the engine found nothing it can speak in this chunk
                     raise bad_input(f"Cannot speak this text: {exc}") from exc
+                lead = 0.0
                 if pieces:
-                    audio = np.concatenate([self.engine.pause(), audio])
+                    audio, lead = np.concatenate([self.engine.pause(), audio]), CHUNK_PAUSE_SECONDS
                 pieces.append(audio)
+                timings.append(chunk_timing)
                 if streaming:  # parts concatenate to exactly the final audio
-                    part = to_wav(audio, self.engine.sample_rate)
-                    await asyncio.to_thread(self.ctx.store.put_bytes, req.clip_objects.stream_part(i - 1), part)
+                    await self.publish_part(req, i - 1, audio, chunk_timing.alignment.shifted(lead))
                 await beat.progress(i, len(chunks))
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate
-        return self.result(await self.spool(req, samples, rate), len(samples) / rate)
+        artifacts = await self.spool(req, samples, rate)
+        files = await asyncio.to_thread(timing.timestamp_files, req.text, timing.join(timings, CHUNK_PAUSE_SECONDS))
+        artifacts += [
+            await spool_bytes(self.ctx.spool_dir, req.clip_objects.timing(ext), data) for ext, data in files.items()
+        ]
+        return self.result(artifacts, len(samples) / rate)
+
+    async def publish_part(
+        self, req: GenerateRequest, index: int, audio: np.ndarray, spoken: timing.CharAlignment
+    ) -> None:
+        """A streamed chunk and its timestamps (the spoken text's characters, from the part's start).
+        The timestamps go first: a reader that sees the audio finds them."""
+        document = json.dumps({"normalized_alignment": spoken.as_dict()}, ensure_ascii=False).encode()
+        put = self.ctx.store.put_bytes
+        await asyncio.to_thread(put, req.clip_objects.stream_part(index, ".json"), document)
+        await asyncio.to_thread(put, req.clip_objects.stream_part(index), to_wav(audio, self.engine.sample_rate))
 
     @activity.defn(name=kinds.KINDS[ClipKind.VOICE_DESIGN].activity)
     async def design_voice(self, req: GenerateRequest) -> InferenceResult:

@@ -510,3 +510,24 @@ def webvtt(words: Sequence[WordTime], **limits: float) -> str:
     """WebVTT captions (``cues``)."""
     blocks = [f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{c.text}\n" for c in cues(words, **limits)]
     return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def timestamp_files(typed: str, spoken: Timing) -> dict[str, bytes]:
+    """A clip's timestamp objects by extension (``studio.storage.TIMING_EXTENSIONS``): the JSON the
+    public API serves (ElevenLabs' ``alignment`` of the typed text and ``normalized_alignment`` of
+    the spoken text, the typed words with their times, the duration) and SRT / WebVTT captions."""
+    import json
+
+    alignment = original_alignment(typed, spoken.alignment)
+    words = words_of(alignment)
+    document = {
+        "alignment": alignment.as_dict(),
+        "normalized_alignment": spoken.alignment.as_dict(),
+        "words": [{"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3)} for w in words],
+        "duration": round(spoken.duration, 3),
+    }
+    return {
+        ".json": json.dumps(document, ensure_ascii=False).encode(),
+        ".srt": srt(words).encode(),
+        ".vtt": webvtt(words).encode(),
+    }
