@@ -38,6 +38,7 @@ from studio.storage import ClipObjects, get_store
 from studio.uploads import UnusableAudio, decode_upload
 from studio.voices import (
     RECIPE_SETTING,
+    VOICE_NAME_SETTING,
     VOICES,
     VoiceRecipe,
     blend_lang,
@@ -176,18 +177,20 @@ NO_SUCH_VOICE = "Choose one of the listed voices."
 
 def voice_settings(user_id: uuid.UUID, voice: str) -> dict:
     """What a request must carry to speak in ``voice``: nothing for a stock voice; for the user's
-    own voice, its recipe. Raises UserError 404 for a voice that is not theirs (or none at all),
-    409 for one that is still being made or failed."""
+    own voice, its recipe (and its name, for the history). Raises UserError 404 for a voice that is
+    not theirs (or none at all), 409 for one that is still being made or failed."""
     if voice in VOICES:
         return {}
     with get_sessionmaker()() as db:
         try:
-            recipe = voice_library.find_voice(db, user_id, voice).recipe()
+            own = voice_library.find_voice(db, user_id, voice)
+            recipe = own.recipe()
         except voice_library.VoiceNotFound:
             raise UserError(NO_SUCH_VOICE, 404) from None
         except voice_library.VoiceNotReady as exc:
             raise UserError(str(exc), 409) from None
-    return {RECIPE_SETTING: recipe.as_settings()}
+    # the name as it was: the history still says whose voice it was after a rename or a delete
+    return {RECIPE_SETTING: recipe.as_settings(), VOICE_NAME_SETTING: own.voice.name}
 
 
 async def start_tts(client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False) -> Clip:
@@ -265,7 +268,7 @@ async def _admit_then_start(
     return await _start_workflow(client, clip)
 
 
-def _labels(labels: dict | None) -> dict[str, str]:
+def clean_labels(labels: dict | None) -> dict[str, str]:
     """Up to 10 short string labels (ElevenLabs' accent, gender, age, use case, ...)."""
     clean = {str(k)[:40]: str(v)[:80] for k, v in (labels or {}).items() if str(k).strip()}
     return dict(list(clean.items())[:10])
@@ -302,7 +305,7 @@ async def start_voice_fit(
     source_key, source_name = await _store_upload(clip_id, data, filename)
     voice = CustomVoice(
         id=new_custom_voice_id(), user_id=user.id, name=name, description=description.strip()[:1000],
-        labels=_labels(labels), category=VoiceCategory.CLONED, lang="en-us", blend=None, design_clip_id=clip_id,
+        labels=clean_labels(labels), category=VoiceCategory.CLONED, lang="en-us", blend=None, design_clip_id=clip_id,
     )  # fmt: skip
     clip_settings = {
         "method": "fit", "source_key": source_key, "source_name": source_name, "source_seconds": round(seconds, 2),
@@ -324,7 +327,7 @@ async def start_voice_blend(
     clip_id = uuid.uuid4()
     voice = CustomVoice(
         id=new_custom_voice_id(), user_id=user.id, name=name, description=description.strip()[:1000],
-        labels=_labels(labels), category=VoiceCategory.BLEND, lang=recipe.lang, blend=weights,
+        labels=clean_labels(labels), category=VoiceCategory.BLEND, lang=recipe.lang, blend=weights,
         design_clip_id=clip_id,
     )  # fmt: skip
     clip_settings = {"method": "blend", RECIPE_SETTING: recipe.as_settings()}

@@ -101,6 +101,7 @@ class VoiceRecipe:
 
 
 RECIPE_SETTING = "voice_recipe"
+VOICE_NAME_SETTING = "voice_name"  # a user's voice's name when the clip was made (history labels)
 
 
 def blend_problem(weights: dict[str, float]) -> str | None:

@@ -18,7 +18,7 @@ from temporalio.client import Client
 from api.deps import DbSession, MaybeTemporalClient, TemporalClient
 from api.errors import UserError
 from api.generation import (
-    _labels,
+    clean_labels,
     precheck,
     start_sound_effect,
     start_tts,
@@ -408,7 +408,7 @@ def _edit(user: User, voice_id: str, name: str, description: str | None, labels:
         except voice_library.VoiceNotFound:
             raise _voice_not_found(voice_id) from None
         if labels is not None:
-            own.voice.labels = _labels(labels)
+            own.voice.labels = clean_labels(labels)
 
 
 @router.post("/voices/{voice_id}/edit")

@@ -27,7 +27,7 @@ from studio.kinds import KINDS, variations
 from studio.models import Clip, ClipKind, ClipStatus, User
 from studio.stages import Stage, stage_of_status
 from studio.storage import ClipObjects, LocalStore, content_type_for, get_store
-from studio.voices import VOICES
+from studio.voices import VOICE_NAME_SETTING, VOICES
 from workflows.generate_audio import GenerateAudio
 from workflows.types import GenerationStatus, ReconcileRequest
 
@@ -52,7 +52,7 @@ class ClipView:
         if self.clip.kind in (ClipKind.SOUND_EFFECT, ClipKind.VOICE_DESIGN):
             return KINDS[self.clip.kind].label
         voice = VOICES.get(self.clip.voice)
-        return voice.label if voice else self.clip.voice
+        return voice.label if voice else (self.clip.settings or {}).get(VOICE_NAME_SETTING, self.clip.voice)
 
 
 def queued_card(request: Request, clip: Clip) -> Response:

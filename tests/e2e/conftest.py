@@ -51,6 +51,7 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
         # A voice fit on 2 CPU cores: a token budget (the fit's path end to end, not its quality).
         "STUDIO_VOICE_FIT_STEPS": "2",
         "STUDIO_VOICE_FIT_PROBE_SENTENCES": "1",
+        "STUDIO_VOICE_FIT_BASIS": "af_heart,af_bella,am_adam,am_michael,bf_emma,bm_george",  # 6 of 28: fast on a CPU
     }  # fmt: skip
     temporal = start_dev_server(None, port=t_port, ui_port=ui_port)
     logs = var / "logs"

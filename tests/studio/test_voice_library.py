@@ -112,3 +112,16 @@ def test_rename_and_delete() -> None:
         own(user, voice.id)
     with session_scope() as db:  # the clip that made it stays in the history
         assert db.get(Clip, voice.design_clip_id) is not None
+
+
+@pytest.mark.parametrize(("status", "voice_stays"), [(ClipStatus.SUCCEEDED, True), (ClipStatus.FAILED, False)])
+def test_deleting_a_design_clip_keeps_only_a_voice_it_made(status: ClipStatus, voice_stays: bool, tmp_path) -> None:  # noqa: ANN001
+    from studio.clips import delete_clip
+    from studio.storage import LocalStore
+
+    user = make_user()
+    voice = make_voice(user, VoiceCategory.CLONED, status)
+    with session_scope() as db:
+        delete_clip(db, db.get(Clip, voice.design_clip_id), LocalStore(tmp_path, "s"))
+    with session_scope() as db:
+        assert (db.get(CustomVoice, voice.id) is not None) == voice_stays

@@ -169,6 +169,7 @@ async def test_a_blend_is_ready_at_once_and_speaks_in_text_to_speech(site: httpx
     assert clip.voice == voice_id
     assert clip.settings[RECIPE_SETTING] == {"lang": "en-us", "blend": {"af_heart": 0.6, "bf_emma": 0.4},
                                              "pack_key": None}  # fmt: skip
+    assert "Warm mix" in made.text  # the card (and the history) names the voice, not its id
 
 
 async def test_the_blend_form_works_without_javascript(site: httpx.AsyncClient) -> None:
