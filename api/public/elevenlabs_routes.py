@@ -2,6 +2,7 @@
 text to speech (+ stream), speech to speech, sound effects, history."""
 
 import asyncio
+import base64
 import json
 import re
 import uuid
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, or_, select
 from temporalio.client import Client
@@ -30,7 +31,13 @@ from api.generation import (
 from api.previews import absolute, own_preview_link, stock_preview_link
 from api.public.auth import ApiUser
 from api.public.errors import ApiError
-from api.public.speech import finished_audio, finished_within, stream_audio
+from api.public.speech import (
+    clip_timestamps,
+    finished_audio,
+    finished_within,
+    stream_audio,
+    stream_with_timestamps,
+)
 from api.routers.clips import live_status
 from api.routers.voices import fit_price, remove_voice
 from studio import kinds, voice_library
@@ -518,6 +525,50 @@ async def text_to_speech_stream(
     fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
     clip = await start_tts(client, user, body.text, voice, speed, stream=True)
     return await streaming_response(client, clip, fmt, _headers(clip))
+
+
+@router.post("/text-to-speech/{voice_id}/with-timestamps")
+async def text_to_speech_with_timestamps(
+    voice_id: str, body: TextToSpeechRequest, user: ApiUser, client: TemporalClient,
+    output_format: OutputFormat = "mp3_44100_128",
+) -> JSONResponse:  # fmt: skip
+    """Speak the text; the audio (base64) with every character's start and end, from Kokoro's own
+    durations: ``alignment`` for the text as sent, ``normalized_alignment`` for the words spoken
+    ("$5" is said "five dollars")."""
+    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
+    clip = await start_tts(client, user, body.text, voice, speed)
+    audio = await finished_audio(client, clip, fmt)
+    stamps = await asyncio.to_thread(clip_timestamps, clip.id)
+    content = {
+        "audio_base64": base64.b64encode(audio).decode(),
+        "alignment": stamps["alignment"],
+        "normalized_alignment": stamps["normalized_alignment"],
+    }
+    return JSONResponse(content, headers=_headers(clip))
+
+
+@router.post("/text-to-speech/{voice_id}/stream/with-timestamps", response_class=StreamingResponse)
+async def text_to_speech_stream_with_timestamps(
+    voice_id: str, body: TextToSpeechRequest, user: ApiUser, client: TemporalClient,
+    output_format: OutputFormat = "mp3_44100_128",
+) -> StreamingResponse:  # fmt: skip
+    """Speak the text as a stream of JSON lines, one per sentence as it is made: its audio (base64)
+    and its characters' times from the start of the clip (``speech.stream_with_timestamps``)."""
+    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
+    clip = await start_tts(client, user, body.text, voice, speed, stream=True)
+    items = stream_with_timestamps(client, clip, fmt)
+    try:  # the first item before the response starts, so a failure still gets its status
+        first: dict | None = await anext(items)
+    except StopAsyncIteration:
+        first = None
+
+    async def lines():  # noqa: ANN202
+        if first is not None:
+            yield json.dumps(first) + "\n"
+        async for item in items:
+            yield json.dumps(item) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/json", headers=_headers(clip))
 
 
 async def streaming_response(client, clip: Clip, fmt, headers: dict[str, str]) -> StreamingResponse:  # noqa: ANN001

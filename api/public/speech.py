@@ -5,9 +5,13 @@ made; the stream encodes and sends each part as soon as it appears.
 """
 
 import asyncio
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
+import numpy as np
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
@@ -77,24 +81,36 @@ def _status(clip_id: uuid.UUID) -> ClipStatus:
         return session.get(Clip, clip_id).status
 
 
-async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIterator[bytes]:
-    """Encoded audio, part by part as the worker publishes them; ends when the clip does.
+@dataclass
+class Part:
+    """One streamed chunk of a clip: its samples and, when asked for, its timestamps (the spoken
+    text's characters, in seconds from the part's own start)."""
+
+    index: int
+    samples: np.ndarray
+    rate: int
+    alignment: dict | None = None
+
+
+async def stream_parts(client: Client, clip: Clip, timestamps: bool = False) -> AsyncIterator[Part]:
+    """The clip's parts as the worker publishes them; ends when the clip does.
 
     Fails (before yielding anything) with an ApiError if the clip fails before its first part.
     """
-    encoder: Encoder | None = None
     objects = ClipObjects.of(clip)
     index = polls = 0
     deadline = asyncio.get_running_loop().time() + get_settings().api_timeout_seconds
     try:
         while asyncio.get_running_loop().time() < deadline:
-            part = await asyncio.to_thread(_part_or_none, objects.stream_part(index))
-            if part is not None:
-                samples, rate = read_wav(part)
-                encoder = encoder or Encoder(fmt, rate)
+            data = await asyncio.to_thread(_part_or_none, objects.stream_part(index))
+            if data is not None:
+                samples, rate = read_wav(data)
+                alignment = None
+                if timestamps:  # published before the part's audio
+                    stamps = await asyncio.to_thread(get_store().get_bytes, objects.stream_part(index, ".json"))
+                    alignment = json.loads(stamps)["normalized_alignment"]
+                yield Part(index, samples, rate, alignment)
                 index += 1
-                if data := encoder.write(samples):
-                    yield data
                 continue
             polls += 1
             if polls % STATUS_EVERY:  # the store is cheap to poll; the database is asked ~2x a second
@@ -110,13 +126,68 @@ async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIte
                     await wait_until_done(client, clip)  # raises the failure with its status
                 break
             await asyncio.sleep(POLL_SECONDS)
-        if encoder is not None and (tail := encoder.close()):
-            yield tail
     finally:
         await asyncio.to_thread(_drop_parts, objects, index)
+
+
+async def stream_audio(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIterator[bytes]:
+    """Encoded audio, part by part as the worker publishes them (``stream_parts``)."""
+    encoder: Encoder | None = None
+    async for part in stream_parts(client, clip):
+        encoder = encoder or Encoder(fmt, part.rate)
+        if data := encoder.write(part.samples):
+            yield data
+    if encoder is not None and (tail := encoder.close()):
+        yield tail
+
+
+async def stream_with_timestamps(client: Client, clip: Clip, fmt: AudioFormat) -> AsyncIterator[dict]:
+    """ElevenLabs' stream-with-timestamps items: each part's encoded audio (base64) with its
+    characters' times, counted from the start of the clip. The typed text's alignment needs the
+    whole clip, so in a stream both fields carry the spoken (normalised) text's characters."""
+    encoder: Encoder | None = None
+    offset = 0.0
+    async for part in stream_parts(client, clip, timestamps=True):
+        encoder = encoder or Encoder(fmt, part.rate)
+        alignment = shifted(part.alignment or EMPTY_ALIGNMENT, offset)
+        offset += len(part.samples) / part.rate
+        yield {
+            "audio_base64": base64.b64encode(encoder.write(part.samples)).decode(),
+            "alignment": alignment,
+            "normalized_alignment": alignment,
+        }
+    if encoder is not None and (tail := encoder.close()):
+        yield {"audio_base64": base64.b64encode(tail).decode(), "alignment": None, "normalized_alignment": None}
+
+
+EMPTY_ALIGNMENT = {"characters": [], "character_start_times_seconds": [], "character_end_times_seconds": []}
+
+
+def shifted(alignment: dict, seconds: float) -> dict:
+    """An ElevenLabs alignment with every time moved by ``seconds``."""
+    return {
+        "characters": alignment["characters"],
+        "character_start_times_seconds": [round(t + seconds, 3) for t in alignment["character_start_times_seconds"]],
+        "character_end_times_seconds": [round(t + seconds, 3) for t in alignment["character_end_times_seconds"]],
+    }
+
+
+def clip_timestamps(clip_id: uuid.UUID) -> dict:
+    """A finished speech clip's timestamps document (``workers/gpu_tts/timing.timestamp_files``):
+    ``alignment`` (typed text), ``normalized_alignment`` (spoken text), ``words``, ``duration``."""
+    with session_scope() as db:
+        clip = db.get(Clip, clip_id)
+        if clip is None or clip.status != ClipStatus.SUCCEEDED:
+            raise ApiError(404, "This item has no audio.")
+        key = ClipObjects.of(clip).timing(".json")
+    store = get_store()
+    if not store.exists(key):
+        raise ApiError(404, "This item has no timestamps.")
+    return json.loads(store.get_bytes(key))
 
 
 def _drop_parts(objects: ClipObjects, count: int) -> None:
     store = get_store()
     for i in range(count):
         store.delete(objects.stream_part(i))
+        store.delete(objects.stream_part(i, ".json"))

@@ -102,3 +102,40 @@ def test_openai_sdk(stack: Stack, api_key: str) -> None:
         audio = client.audio.speech.create(model="tts-1", voice="af_sky", input="Format check.", response_format=fmt)
         samples, rate = decode(audio.content)
         assert rate in (24_000, 48_000) and len(samples) / rate > 0.5
+
+
+def check_alignment(alignment, text: str, duration: float) -> None:  # noqa: ANN001 - the SDK's model
+    """What the peers' bug reports were about: never empty or null, every character once and in
+    order, times monotonic and inside the audio."""
+    assert alignment is not None and "".join(alignment.characters) == text
+    starts, ends = alignment.character_start_times_seconds, alignment.character_end_times_seconds
+    assert len(starts) == len(ends) == len(text)
+    assert all(0 <= s <= e <= duration + 0.05 for s, e in zip(starts, ends, strict=True))
+    assert all(a <= b for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_elevenlabs_sdk_timestamps(stack: Stack, api_key: str) -> None:
+    import base64
+
+    client = ElevenLabs(api_key=api_key, base_url=stack.site_url)
+    text = "It costs $5.99, Dr. Smith said."
+    whole = client.text_to_speech.convert_with_timestamps(voice_id="af_heart", text=text, output_format="pcm_24000")
+    samples = assert_speech(base64.b64decode(whole.audio_base_64), "it costs five dollars ninety nine doctor smith said",
+                            max_wer=0.34, rate=24_000)  # fmt: skip
+    duration = len(samples) / 24_000
+    check_alignment(whole.alignment, text, duration)
+    spoken = "".join(whole.normalized_alignment.characters)
+    assert "five dollars" in spoken
+    check_alignment(whole.normalized_alignment, spoken, duration)
+
+    chunks = list(
+        client.text_to_speech.stream_with_timestamps(voice_id="af_heart", text=LONG, output_format="pcm_24000")
+    )
+    audio = b"".join(base64.b64decode(c.audio_base_64) for c in chunks if c.audio_base_64)
+    streamed = [c.normalized_alignment for c in chunks if c.normalized_alignment is not None]
+    assert len(streamed) >= 2  # a sentence at a time
+    assert_speech(audio, LONG, rate=24_000)
+    starts = [t for a in streamed for t in a.character_start_times_seconds]
+    assert all(a <= b for a, b in zip(starts, starts[1:], strict=False))  # counted from the start of the clip
+    assert starts[-1] <= len(audio) / 2 / 24_000
+    assert " ".join("".join(a.characters) for a in streamed).split() == LONG.split()
