@@ -221,6 +221,27 @@ def clip_audio(
     return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
 
 
+@router.get("/clips/{clip_id}/captions")
+def clip_captions(
+    clip_id: str,
+    user: CurrentUser,
+    db: DbSession,
+    format: Annotated[str, Query(pattern="^(json|srt|vtt)$")] = "vtt",  # noqa: A002
+    download: bool = False,
+) -> Response:
+    """A speech clip's timestamps (JSON: alignments and words) or captions (SRT, WebVTT), as a
+    signed link like its audio (the JSON for the page's word highlighting comes directly)."""
+    clip = owned_clip(db, user, clip_id)
+    objects = ClipObjects.of(clip)
+    key = objects.timing(f".{format}")
+    if clip.status != ClipStatus.SUCCEEDED or not objects.timed or not get_store().exists(key):
+        raise UserError("This clip has no captions.", 404)
+    if format == "json" and not download:  # read by the page's script, which may only fetch from the site
+        return Response(get_store().get_bytes(key), media_type="application/json")
+    name = objects.download_name(f".{format}") if download else None
+    return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
+
+
 @router.get("/media/{key:path}")
 def media(key: str, exp: int, sig: str, dl: str | None = None) -> FileResponse:
     """Serves the local store's objects behind HMAC-signed, expiring links."""

@@ -61,6 +61,12 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
         assert 1.0 < duration < 10.0
         await expect(page.locator("#balance")).to_have_text("9,950 credits")
 
+        # Playing lights up the words as they are spoken (captions.js, the clip's word times).
+        await audio.evaluate("a => { a.muted = true; return a.play(); }")
+        await expect(card.locator("p.text span.word")).to_have_count(6)
+        await expect(card.locator("p.text span.word.spoken")).to_have_count(1, timeout=10_000)
+        await expect(card.locator("a:has-text('Captions SRT')")).to_be_visible()
+
         # The clip's link opens its workflow in the real Temporal Web UI (latest run, completed).
         ui = await browser.new_page()
         await ui.goto(await card.locator("a.workflow").get_attribute("href"))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from studio.db import session_scope
 from studio.models import Clip, ClipKind, ClipStatus, User, workflow_id_for
-from studio.storage import get_store
+from studio.storage import ClipObjects, get_store
 from temporal.client import connect
 from tests.site import sign_up
 
@@ -198,3 +198,27 @@ async def test_delete_from_history(site: httpx.AsyncClient) -> None:
     assert (await site.get(f"/clips/{done.id}/status")).status_code == 404
     assert not get_store().exists(done.object_key)
     assert (await site.post(f"/clips/{done.id}/delete", headers={"X-CSRF-Token": "bad"})).status_code == 403
+
+
+async def test_a_speech_clips_captions_download_and_are_private(site: httpx.AsyncClient) -> None:
+    await sign_up(site)
+    user = user_by_email_fragment((await site.get("/tts")).text)
+    clip = add_clips(user, 1)[0]
+    assert (await site.get(f"/clips/{clip.id}/captions?format=srt")).status_code == 404  # none stored yet
+    objects = ClipObjects.of(clip)
+    srt = "1\n00:00:00,000 --> 00:00:01,000\nclip number 0\n"
+    get_store().put_bytes(objects.timing(".srt"), srt.encode())
+    get_store().put_bytes(objects.timing(".json"), b'{"words": [{"word": "clip", "start": 0.0, "end": 0.3}]}')
+    history = (await site.get("/history")).text
+    assert f'data-words="/clips/{clip.id}/captions?format=json"' in history and "Captions SRT" in history
+    resp = await site.get(f"/clips/{clip.id}/captions?format=srt&download=true")
+    assert resp.status_code == 307
+    media = await site.get(resp.headers["location"])
+    assert media.text == srt and media.headers["content-type"].startswith("application/x-subrip")
+    assert "attachment" in media.headers["content-disposition"]
+    assert (await site.get(f"/clips/{clip.id}/captions?format=txt")).status_code == 422
+    words = await site.get(f"/clips/{clip.id}/captions?format=json")  # for the page's script: same origin
+    assert words.status_code == 200 and words.json()["words"][0]["word"] == "clip"
+    site.cookies.clear()
+    await sign_up(site)
+    assert (await site.get(f"/clips/{clip.id}/captions?format=srt")).status_code == 404
