@@ -1,18 +1,23 @@
-"""OpenAI-compatible speech: ``POST /v1/audio/speech``, streamed as it is synthesised."""
+"""OpenAI-compatible speech: ``POST /v1/audio/speech``, streamed as it is synthesised (raw audio, or
+server-sent events with ``stream_format: "sse"``)."""
 
+import base64
+import json
 from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import Client
 
 from api.deps import TemporalClient
 from api.generation import start_tts
 from api.public.auth import ApiUser
 from api.public.elevenlabs_routes import AUDIO_RESPONSES, _headers, _speaking_voice, streaming_response
 from api.public.errors import ApiError
-from studio.audio import audio_format
-from studio.models import User
+from api.public.speech import stream_audio
+from studio.audio import AudioFormat, audio_format
+from studio.models import Clip, User
 
 router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
 
@@ -58,9 +63,35 @@ async def resolve_voice(user: User, name: str) -> str:
 async def create_speech(body: SpeechRequest, user: ApiUser, client: TemporalClient) -> StreamingResponse:
     if body.model not in MODELS:
         raise ApiError(400, f"Unknown model {body.model!r}: use one of {', '.join(sorted(MODELS))}.", "invalid_model")
-    if body.stream_format == "sse":
-        raise ApiError(400, "stream_format 'sse' is not supported; use 'audio'.", "unsupported_stream_format")
     fmt = audio_format(body.response_format, FORMAT_RATES[body.response_format])
     voice = await resolve_voice(user, body.voice)
     clip = await start_tts(client, user, body.input, voice, body.speed, stream=True)
+    if body.stream_format == "sse":
+        return await sse_response(client, clip, fmt, len(body.input))
     return await streaming_response(client, clip, fmt, _headers(clip))
+
+
+async def sse_response(client: Client, clip: Clip, fmt: AudioFormat, characters: int) -> StreamingResponse:
+    """OpenAI's ``stream_format: "sse"``: a ``speech.audio.delta`` event (base64 audio) per sentence
+    as it is made, then ``speech.audio.done`` with the usage (the studio counts characters as input
+    tokens; it has no output tokens). The first event is awaited before the response starts, so a
+    failure still gets its status."""
+    chunks = stream_audio(client, clip, fmt)
+    try:
+        first: bytes | None = await anext(chunks)
+    except StopAsyncIteration:
+        first = None
+
+    def event(payload: dict) -> str:
+        return f"data: {json.dumps(payload)}\n\n"
+
+    async def events():  # noqa: ANN202
+        if first:
+            yield event({"type": "speech.audio.delta", "audio": base64.b64encode(first).decode()})
+        async for chunk in chunks:
+            yield event({"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()})
+        usage = {"input_tokens": characters, "output_tokens": 0, "total_tokens": characters}
+        yield event({"type": "speech.audio.done", "usage": usage})
+
+    headers = _headers(clip) | {"Cache-Control": "no-cache"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)

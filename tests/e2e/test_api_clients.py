@@ -139,3 +139,21 @@ def test_elevenlabs_sdk_timestamps(stack: Stack, api_key: str) -> None:
     assert all(a <= b for a, b in zip(starts, starts[1:], strict=False))  # counted from the start of the clip
     assert starts[-1] <= len(audio) / 2 / 24_000
     assert " ".join("".join(a.characters) for a in streamed).split() == LONG.split()
+
+
+def test_openai_sdk_server_sent_events(stack: Stack, api_key: str) -> None:
+    """What LiveKit's OpenAI TTS plugin asks for: ``stream_format: "sse"``, one delta per sentence."""
+    import base64
+    import json
+
+    client = OpenAI(api_key=api_key, base_url=f"{stack.site_url}/v1")
+    events = []
+    with client.audio.speech.with_streaming_response.create(
+        model="gpt-4o-mini-tts", voice="nova", input=LONG, response_format="pcm", stream_format="sse"
+    ) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[len("data: ") :]) for line in response.iter_lines() if line.startswith("data: ")]
+    deltas = [e for e in events if e["type"] == "speech.audio.delta"]
+    assert len(deltas) >= 2 and events[-1]["type"] == "speech.audio.done"
+    assert events[-1]["usage"]["input_tokens"] == len(LONG)
+    assert_speech(b"".join(base64.b64decode(e["audio"]) for e in deltas), LONG, max_wer=0.35, rate=24_000)
