@@ -5,7 +5,9 @@ phoneme tokens; values 0..127 drive the decoder's timbre, 128..255 the prosody p
 cloning model exists offline, but the torch Kokoro is differentiable in the style, and so is a
 torch port of resemblyzer's GE2E speaker encoder (``speaker.py``). So a fit is:
 
-1. the recording's speaker embedding (speech only: long silences cut, ``recording.speech``);
+1. the recording's speaker embedding (speech only: long silences cut, ``recording.speech``), and
+   its bandwidth: a narrow-band (telephone) recording is compared with renders low-passed the same
+   way everywhere below, so the fit does not chase the missing treble;
 2. nearest stock voices: every stock voice says the probe sentences once (cached per fitter: the
    one-off cost of a fitter's first fit), cosine to the recording;
 3. the start: the best of a few blends of the nearest voices (top 1, similarity-softmax,
@@ -36,12 +38,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from workers.gpu_tts.kokoro_torch import KokoroModel
-from workers.gpu_tts.voice_fit.recording import speech
+from workers.gpu_tts.voice_fit.recording import band_edge, speech
 from workers.gpu_tts.voice_fit.render import Sentences, lstms_training
-from workers.gpu_tts.voice_fit.speaker import SpeakerEncoder, speaker_encoder
+from workers.gpu_tts.voice_fit.speaker import RENDER_RATE, SpeakerEncoder, speaker_encoder
 
 # What candidate voices say while fitting: varied phonetics (all English vowels, fricatives,
 # affricates, nasals, clusters), a question and an exclamation. The first two are the shortest
@@ -63,6 +66,7 @@ TOP = 5  # nearest stock voices that blends are made of
 BLENDS = ("top1", "softmax0.05", "uniform2", "uniform3", "softmax0.02", "uniform5", "uniform4", "softmax0.01")
 RANGE_MARGIN = 0.1  # the clamp allows 10 % of each dimension's stock range beyond it
 ROWS_PER_BATCH = {"cuda": 48, "cpu": 8}  # renders per forward pass when embedding the stock voices
+LOWPASS_TAPS = 129  # FIR that makes renders sound like a narrow-band recording
 
 
 class FitCancelled(Exception):
@@ -87,9 +91,11 @@ class FitBudget:
             raise ValueError(f"bad budget {self}")
 
 
-# An H200 does a step of 8 sentences in ~0.2 s: 120 steps and the stock voices in well under
-# the 2 minutes allowed. A CPU step (2 sentences, forward + backward) takes ~10 s on 2 cores and
-# the stock voices ~1.5 min once; the cap keeps a slower CPU inside 15 minutes.
+# Measured (docs/benchmarks.md, "Voice fitting"): on an H200 a step of 8 sentences takes ~0.22 s,
+# so 120 steps 25-34 s, plus the stock voices 2 s once. On 2 idle CPU cores a step of 2 sentences
+# takes ~5 s and the stock voices ~2.2 min once: a first fit 6 min. On a loaded CPU (load 4 on 2
+# cores) steps took 13-57 s; the cap, which covers the stock voices when a fit embeds them, then
+# ends the fit early (24 steps measured) inside 15 minutes.
 GPU_BUDGET = FitBudget(steps=120, probe_sentences=8, blend_candidates=8, seconds=110.0)
 CPU_BUDGET = FitBudget(steps=40, probe_sentences=2, blend_candidates=3, seconds=780.0)
 
@@ -105,6 +111,7 @@ class FittedVoice:
     steps: int
     seconds: float
     history: list[float] = field(default_factory=list)  # best similarity after each step
+    band: float | None = None  # Hz: the recording was narrow-band; renders were compared low-passed
 
 
 def lang_of(voice_id: str) -> str:
@@ -177,7 +184,8 @@ class VoiceFitter:
         self.lo = torch.from_numpy(lo - margin).to(self.device)
         self.hi = torch.from_numpy(hi + margin).to(self.device)
         self.tokens = {lang: [list(phonemize(text, lang)) for text in PROBE_SENTENCES] for lang in ("en-us", "en-gb")}
-        self._stock: dict[int, Tensor] = {}  # probe sentence count -> [V, 256] embeddings
+        self._stock: dict[tuple[int, float | None], Tensor] = {}  # (probe count, band) -> [V, 256]
+        self._lowpass: dict[float, Tensor] = {}
         self._stock_lock = threading.Lock()
 
     # ----------------------------------------------------------------------------------------
@@ -187,31 +195,52 @@ class VoiceFitter:
     def _rows_per_batch(self) -> int:
         return ROWS_PER_BATCH["cuda" if self.device.type == "cuda" else "cpu"]
 
+    def heard(self, audio: Tensor, band: float | None) -> Tensor:
+        """Renders [B, S] at 24 kHz as the recording was heard: low-passed at ``band`` Hz (a
+        narrow-band recording, ``recording.band_edge``), else as they are."""
+        if band is None:
+            return audio
+        if band not in self._lowpass:
+            from scipy.signal import firwin
+
+            taps = firwin(LOWPASS_TAPS, 0.95 * band, window=("kaiser", 8.0), fs=RENDER_RATE).astype(np.float32)
+            self._lowpass[band] = torch.from_numpy(taps[::-1].copy()).to(self.device).view(1, 1, -1)
+        kernel = self._lowpass[band]
+        return F.conv1d(audio.unsqueeze(1), kernel, padding=kernel.shape[-1] // 2).squeeze(1)
+
     @torch.no_grad()
-    def embed_packs(self, packs: Tensor, sentences: Sentences, should_stop: Callable[[], bool] | None = None) -> Tensor:
-        """[P, 510, 256] packs -> [P, 256] GE2E embeddings of their renders of ``sentences``,
-        in batches of about ``ROWS_PER_BATCH`` renders."""
+    def embed_packs(
+        self,
+        packs: Tensor,
+        sentences: Sentences,
+        should_stop: Callable[[], bool] | None = None,
+        band: float | None = None,
+    ) -> Tensor:
+        """[P, 510, 256] packs -> [P, 256] GE2E embeddings of their renders of ``sentences``
+        (heard through ``band``), in batches of about ``ROWS_PER_BATCH`` renders."""
         per_batch = max(1, self._rows_per_batch() // len(sentences))
         out = []
         for start in range(0, len(packs), per_batch):
             if should_stop is not None and should_stop():
                 raise FitCancelled
             audio, samples, groups = sentences.render(packs[start : start + per_batch], self.model)
-            out.append(self.encoder(audio, samples, groups))
+            out.append(self.encoder(self.heard(audio, band), samples, groups))
         return torch.cat(out)
 
-    def stock_embeddings(self, count: int, should_stop: Callable[[], bool] | None = None) -> Tensor:
-        """[V, 256]: each stock voice saying the first ``count`` probe sentences in its own accent.
-        Computed once per fitter and count (the first fit pays for it)."""
+    def stock_embeddings(
+        self, count: int, should_stop: Callable[[], bool] | None = None, band: float | None = None
+    ) -> Tensor:
+        """[V, 256]: each stock voice saying the first ``count`` probe sentences in its own accent,
+        heard through ``band``. Computed once per fitter, count and band (the first fit pays)."""
         with self._stock_lock:
-            if count not in self._stock:
+            if (count, band) not in self._stock:
                 out = torch.zeros(len(self.names), 256, device=self.device)
                 for lang in ("en-us", "en-gb"):
                     idx = [i for i, v in enumerate(self.names) if lang_of(v) == lang]
                     if idx:
-                        out[idx] = self.embed_packs(self.packs[idx], self.probe(lang, count), should_stop)
-                self._stock[count] = out
-            return self._stock[count]
+                        out[idx] = self.embed_packs(self.packs[idx], self.probe(lang, count), should_stop, band)
+                self._stock[(count, band)] = out
+            return self._stock[(count, band)]
 
     def pack_of(self, start: Tensor, coef: Tensor, offset: Tensor) -> Tensor:
         """[510, 256]: start + coef . directions + offset * spread, clamped to the stock range."""
@@ -251,11 +280,12 @@ class VoiceFitter:
     ) -> FittedVoice:
         deadline = None if budget.seconds is None else t0 + budget.seconds
         target = self.encoder.embed_speech([speech(samples, rate)])
+        band = band_edge(samples, rate)
         if stop():
             raise FitCancelled
 
         # nearest stock voices, and the accent the fit speaks in
-        sims = (self.stock_embeddings(budget.probe_sentences, stop) @ target).cpu().numpy()
+        sims = (self.stock_embeddings(budget.probe_sentences, stop, band) @ target).cpu().numpy()
         order = np.argsort(-sims)
         nearest = [(self.names[i], float(sims[i])) for i in order[:TOP]]
         votes = blend_weights("softmax0.05", order, sims)
@@ -266,7 +296,7 @@ class VoiceFitter:
         # the start: the best of a few blends of the nearest voices
         blends = [blend_weights(name, order, sims) for name in BLENDS[: budget.blend_candidates]]
         blend_packs = torch.stack([sum(w * self.packs[i] for i, w in b.items()) for b in blends])
-        blend_sims = (self.embed_packs(blend_packs, probe, stop) @ target).cpu().numpy()
+        blend_sims = (self.embed_packs(blend_packs, probe, stop, band) @ target).cpu().numpy()
         best_blend = int(np.argmax(blend_sims))
         start = blend_packs[best_blend]
         start_similarity = float(blend_sims[best_blend])
@@ -287,7 +317,7 @@ class VoiceFitter:
                     break
                 pack = self.pack_of(start, coef, offset)
                 audio, samples_out, groups = probe.render(pack[None], self.model)
-                similarity = self.encoder(audio, samples_out, groups)[0] @ target
+                similarity = self.encoder(self.heard(audio, band), samples_out, groups)[0] @ target
                 objective = similarity - PENALTY * ((coef**2).mean() + (offset**2).mean())
                 if float(objective.detach()) > best[0]:
                     best = (
@@ -317,4 +347,5 @@ class VoiceFitter:
             steps=steps,
             seconds=time.perf_counter() - t0,
             history=history,
+            band=band,
         )

@@ -176,6 +176,34 @@ def speech(samples: np.ndarray, rate: int) -> np.ndarray:
     return trimmed if len(trimmed) >= RATE // 4 else wav
 
 
+NARROW_BANDS = (4000.0, 5512.5)  # Hz: what 8 kHz (telephone) and 11.025 kHz recordings can hold
+
+
+def band_edge(samples: np.ndarray, rate: int) -> float | None:
+    """The recording's bandwidth when it is narrower than the speaker encoder's 8 kHz, else None.
+
+    A telephone recording (8 kHz, or upsampled from it) has nothing above 4 kHz. Its embedding is
+    then compared with renders low-passed the same way (``fitter``), so the fit matches the voice,
+    not the missing treble. Measured as the share of the spectrum's power above each candidate edge
+    (Welch): full-band speech has 7e-3 to 2e-2 of its power above 4.2 kHz, telephone prompts
+    upsampled from 8 kHz 1e-5; the threshold is 1e-4.
+    """
+    from scipy.signal import welch
+
+    for edge in NARROW_BANDS:
+        if rate <= 2 * edge + 1:
+            return edge
+    wav = to_16k(samples, rate)
+    if len(wav) < 2048:
+        return None
+    freqs, power = welch(wav, RATE, nperseg=1024)
+    total = float(power.sum()) or 1.0
+    for edge in NARROW_BANDS:
+        if float(power[freqs > edge * 1.05].sum()) / total < 1e-4:
+            return edge
+    return None
+
+
 def segment_embeddings(wav: np.ndarray, device: str = "cpu") -> np.ndarray:
     """[n, 256] speaker embeddings of consecutive ~3 s segments of a 16 kHz speech clip."""
     from workers.gpu_tts.voice_fit.speaker import speaker_encoder

@@ -80,3 +80,13 @@ def test_speech_cuts_long_silences(recording: np.ndarray) -> None:
     padded = np.concatenate([np.zeros(3 * RATE, np.float32), recording, np.zeros(3 * RATE, np.float32)])
     kept = len(rec.speech(padded, RATE)) / rec.RATE
     assert kept < len(recording) / RATE
+
+
+def test_narrow_band_recordings_are_recognised(recording: np.ndarray) -> None:
+    """A telephone recording (8 kHz, or upsampled from it) is fitted against low-passed renders."""
+    from scipy.signal import resample_poly
+
+    assert rec.band_edge(recording, RATE) is None
+    telephone = resample_poly(recording, 1, 3).astype(np.float32)  # 24 kHz -> 8 kHz
+    assert rec.band_edge(telephone, 8_000) == 4000.0
+    assert rec.band_edge(resample_poly(telephone, 2, 1).astype(np.float32), 16_000) == 4000.0
