@@ -105,3 +105,80 @@ class ReconcileReport:
     checked: int = 0
     settled: list[str] = field(default_factory=list)  # clip ids marked failed (any hold refunded)
     errors: int = 0  # clips that could not be checked or settled this time (retried next run)
+
+
+# A speech session (the ElevenLabs websocket, ``workflows.speech_session``): one clip whose text
+# arrives in segments while it plays. Its TTS activities have their own queue, served by every TTS
+# worker beside ``gpu-tts``, so a live segment never waits for a slot behind queued whole clips.
+SESSION_QUEUE = "gpu-tts-session"
+
+
+@dataclass
+class SessionRequest:
+    """A session's clip (recorded and admitted by the site) and how long it may go unheard from."""
+
+    clip_id: str
+    user_id: str
+    voice: str
+    settings: dict = field(default_factory=dict)  # speed, a user's voice recipe, {"session": True}
+    objects: ClipObjects | None = None
+    idle_seconds: float = 20.0  # no segment, keep-alive or end for this long: the input has ended
+    max_chars: int = 5_000  # text beyond this is not accepted (a session is priced as one clip)
+
+
+@dataclass
+class SessionSegment:
+    """Text to speak next; ``seq`` counts from 0, so a repeated signal is recognised and dropped."""
+
+    seq: int
+    text: str
+
+
+@dataclass
+class SegmentRequest:
+    clip_id: str
+    user_id: str
+    voice: str
+    settings: dict
+    objects: ClipObjects
+    text: str
+    first_part: int  # its parts are stream parts first_part, first_part + 1, ...
+    lead_seconds: float  # silence before its first part (how the previous segment ended)
+
+
+@dataclass
+class SegmentResult:
+    parts: int
+    duration_seconds: float
+    pause_after: float  # the silence the next segment should start with
+
+
+@dataclass
+class AssembleRequest:
+    clip_id: str
+    objects: ClipObjects
+    parts: int
+    text: str  # the session's whole text, as received
+
+
+@dataclass
+class AssembleResult:
+    object_key: str
+    duration_seconds: float
+
+
+@dataclass
+class SessionText:
+    clip_id: str
+    text: str
+
+
+@dataclass
+class SessionProgress:
+    """What the websocket asks the session while streaming: what is spoken and stored so far."""
+
+    segments: int  # received (signals accepted)
+    spoken: int  # synthesized (or skipped as unspeakable)
+    parts: int  # stream parts published
+    ended: bool  # no more input will be taken
+    error: str | None = None  # the session failed: why
