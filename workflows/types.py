@@ -182,3 +182,9 @@ class SessionProgress:
     parts: int  # stream parts published
     ended: bool  # no more input will be taken
     error: str | None = None  # the session failed: why
+
+
+# The session's TTS activities, by name (the workflow calls them; the TTS worker registers them).
+SPEAK_SEGMENT = "speak_session_segment"
+ASSEMBLE_SESSION = "assemble_session"
+DROP_SESSION_PARTS = "drop_session_parts"
