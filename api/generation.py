@@ -194,7 +194,8 @@ def voice_settings(user_id: uuid.UUID, voice: str) -> dict:
 
 
 async def start_tts(client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False) -> Clip:
-    """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made (streaming API)."""
+    """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made (the streaming API,
+    and the site, which plays them as they land)."""
     settings = {"speed": speed} | ({"stream": True} if stream else {})
     settings |= await asyncio.to_thread(voice_settings, user.id, voice)
     return await start_clip(client, user, ClipKind.TTS, text.strip(), voice, settings)

@@ -11,11 +11,21 @@ templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.globals["workflow_ui_url"] = workflow_ui_url
 
 
-def render(request: Request, name: str, status_code: int = 200, headers: dict | None = None, **context):  # noqa: ANN201
+def _page_context(request: Request, context: dict) -> dict:
     context.setdefault("user", getattr(request.state, "user", None))
     context["csrf_token"] = csrf_token(request)
     context["csp_nonce"] = getattr(request.state, "csp_nonce", "")
+    return context
+
+
+def render(request: Request, name: str, status_code: int = 200, headers: dict | None = None, **context):  # noqa: ANN201
+    context = _page_context(request, context)
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+
+
+def render_fragment(request: Request, name: str, **context) -> str:
+    """A template as HTML text, for content pushed to the page (server-sent events)."""
+    return templates.get_template(name).render(_page_context(request, context) | {"request": request})
 
 
 def is_htmx(request: Request) -> bool:

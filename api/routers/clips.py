@@ -10,17 +10,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.reconcile import reconcile
+from api.clip_events import LiveStatus, clip_events, part_audio
 from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, TemporalClient
 from api.errors import UserError
-from api.templating import is_htmx, render
+from api.templating import is_htmx, render, render_fragment
 from studio.clips import delete_clip
 from studio.db import session_scope
 from studio.kinds import KINDS, variations
@@ -56,11 +57,13 @@ class ClipView:
 
 
 def queued_card(request: Request, clip: Clip) -> Response:
-    """What a generation form gets back: the new clip's live card (HTMX), or the history page."""
+    """What a generation form gets back: the new clip's live card (HTMX), or the history page. A
+    streamed clip's card plays its parts as they land (the click that made it unlocked audio)."""
     if not is_htmx(request):
         return RedirectResponse("/history", status_code=303)
-    return render(request, "partials/clip_card.html", clip=ClipView(clip, Stage.QUEUED, 0.0, ""), status_code=202,
-                  headers={"HX-Trigger": "balance-changed"})  # fmt: skip
+    listen = bool((clip.settings or {}).get("stream"))
+    return render(request, "partials/clip_card.html", clip=ClipView(clip, Stage.QUEUED, 0.0, ""), listen=listen,
+                  status_code=202, headers={"HX-Trigger": "balance-changed"})  # fmt: skip
 
 
 QUERY_TIMEOUT_SECONDS = 1.0  # a query needs a live orchestration worker; don't hold the page for it
@@ -141,6 +144,43 @@ def _history_page(db: Session, user: User, page: int) -> tuple[list[Clip], int, 
     ).all()
     db.commit()  # end the read before the caller awaits the status queries
     return list(clips), total, pages
+
+
+@router.get("/clips/{clip_id}/events")
+async def clip_live_events(
+    request: Request, clip_id: str, user: CurrentUser, db: DbSession, client: MaybeTemporalClient
+) -> StreamingResponse:
+    """The clip's card pushed as it changes, and a speech clip's parts as they land (``api.clip_events``)."""
+    clip = await asyncio.to_thread(owned_clip, db, user, clip_id)
+
+    async def live_status(clip: Clip) -> LiveStatus:
+        fresh = await asyncio.to_thread(_reloaded, clip)  # the database settles it even if Temporal can't answer
+        view = _finished_view(fresh) if fresh.status.finished else await clip_view(client, fresh)
+        return str(view.stage), round(view.progress, 3), view.detail, view.clip.status.finished
+
+    def finished_card(clip: Clip) -> str:
+        return render_fragment(request, "partials/clip_card.html", clip=_finished_view(clip))
+
+    events = clip_events(clip, live_status, finished_card, request.is_disconnected)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # no proxy may hold the events back
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+@router.get("/clips/{clip_id}/parts/{index}")
+def clip_part(
+    clip_id: str,
+    index: Annotated[int, Path(ge=0, le=9999)],
+    user: CurrentUser,
+    db: DbSession,
+    start: Annotated[int, Query(ge=0)] = 0,
+    end: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """One streamed part of a speech clip being made (WAV), for the page to play at once."""
+    clip = owned_clip(db, user, clip_id)
+    data = part_audio(clip, index, start, end)
+    if data is None:
+        raise UserError("This part of the clip is not there.", 404)
+    return Response(data, media_type="audio/wav", headers={"Cache-Control": "private, max-age=600"})
 
 
 @router.get("/clips/{clip_id}/status")

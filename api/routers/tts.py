@@ -49,7 +49,8 @@ async def generate(
     voice: Annotated[str, Form(max_length=64)] = DEFAULT_VOICE,
     speed: Annotated[float, Form()] = 1.0,
 ):  # noqa: ANN201
-    clip = await start_tts(client, user, text, voice, speed)
+    # Streamed: the page plays each part as it lands, then the finished clip as one file.
+    clip = await start_tts(client, user, text, voice, speed, stream=True)
     return queued_card(request, clip)
 
 

@@ -18,8 +18,8 @@ from studio.audio import to_wav
 from studio.kinds import ClipKind
 from studio.voices import VOICES, VoiceRecipe
 from workers.gpu_tts import timing, voice_design
-from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, STREAM_CHUNK_CHARS, split_into_chunks
-from workers.gpu_tts.engine import CHUNK_PAUSE_SECONDS, KokoroEngine
+from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, sentence_ends, split_for_stream, split_into_chunks
+from workers.gpu_tts.engine import KokoroEngine, pause_after
 from workers.gpu_tts.normalise import normalise_for_speech
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 from workers.gpu_worker import InferenceActivities, WorkerContext
@@ -30,14 +30,24 @@ def validate(req: GenerateRequest) -> tuple[list[str], float]:
     """Check the request (the site's own check, ``studio.kinds``) and cut the text into chunks; raises BadInput."""
     check_request(req)
     speed = float(req.settings.get("speed", 1.0))
-    # A stream's first sound waits for its first chunk, so streamed text is cut about a sentence at a time.
-    limit = STREAM_CHUNK_CHARS if req.settings.get("stream") else MAX_CHUNK_CHARS
     # Digits, money, dates and abbreviations become words before chunking ("$5.99." is one sentence);
     # British voices (b*) read dates and numbers the UK way.
-    chunks = split_into_chunks(normalise_for_speech(req.text, voice_lang(req)), limit)
+    spoken = normalise_for_speech(req.text, voice_lang(req))
+    # A stream's first sound waits for its first chunk: streamed text starts with a few words, then
+    # goes about a sentence at a time.
+    chunks = split_for_stream(spoken) if req.settings.get("stream") else split_into_chunks(spoken, MAX_CHUNK_CHARS)
     if not chunks:
         raise bad_input("There is no text to speak.")
     return chunks, speed
+
+
+def sentence_progress(chunks: list[str]) -> list[str]:
+    """What the card says after 0, 1, ... len(chunks) chunks are done: "sentence k of n", k being
+    the sentence now being spoken (chunks hold whole sentences, or a ramp's part of one)."""
+    ends = sentence_ends(chunks)
+    total = sum(ends)
+    done = [sum(ends[:k]) for k in range(len(chunks) + 1)]
+    return [f"sentence {min(d + 1, total)} of {total}" for d in done]
 
 
 def voice_lang(req: GenerateRequest) -> str:
@@ -65,29 +75,31 @@ class TtsActivities(InferenceActivities[KokoroEngine]):
         voice = await self.speaking_voice(req)
         streaming = bool(req.settings.get("stream"))
         owner = req.user_id or req.clip_id  # users take turns at the batcher, window by window
+        pauses = [pause_after(chunk) for chunk in chunks[:-1]]
+        sentences = sentence_progress(chunks)
         pieces: list[np.ndarray] = []
         timings: list[timing.Timing] = []
         # A chunk may wait its turn behind other users' work for longer than the heartbeat timeout:
         # keep heartbeating meanwhile (the work-sized start-to-close timeout bounds a hang).
         async with heartbeating() as beat:
-            await beat.progress(0, len(chunks))
+            await beat.progress(0, len(chunks), sentences[0])
             for i, chunk in enumerate(chunks, start=1):
                 try:
                     audio, chunk_timing = await self.engine.synthesize_timed_async(chunk, voice, speed, owner)
                 except ValueError as exc:  # the engine found nothing it can speak in this chunk
                     raise bad_input(f"Cannot speak this text: {exc}") from exc
-                lead = 0.0
-                if pieces:
-                    audio, lead = np.concatenate([self.engine.pause(), audio]), CHUNK_PAUSE_SECONDS
+                lead = pauses[i - 2] if pieces else 0.0
+                if lead:
+                    audio = np.concatenate([self.engine.pause(lead), audio])
                 pieces.append(audio)
                 timings.append(chunk_timing)
                 if streaming:  # parts concatenate to exactly the final audio
                     await self.publish_part(req, i - 1, audio, chunk_timing.alignment.shifted(lead))
-                await beat.progress(i, len(chunks))
+                await beat.progress(i, len(chunks), sentences[i])
         samples = np.concatenate(pieces)
         rate = self.engine.sample_rate
         artifacts = await self.spool(req, samples, rate)
-        files = await asyncio.to_thread(timing.timestamp_files, req.text, timing.join(timings, CHUNK_PAUSE_SECONDS))
+        files = await asyncio.to_thread(timing.timestamp_files, req.text, timing.join(timings, pauses))
         artifacts += [
             await spool_bytes(self.ctx.spool_dir, req.clip_objects.timing(ext), data) for ext, data in files.items()
         ]

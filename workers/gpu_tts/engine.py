@@ -25,13 +25,16 @@ from workers.engines import one_per_process
 from workers.gpu_tts import timing
 from workers.gpu_tts.backends import OnnxBackend, Spoken, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
+from workers.gpu_tts.chunking import boundary
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
-CHUNK_PAUSE_SECONDS = 0.3  # silence between chunks, like a sentence pause
+CHUNK_PAUSE_SECONDS = 0.3  # silence between chunks that end and start a sentence
 SENTENCE_PAUSE, CLAUSE_PAUSE = 0.25, 0.1  # between windows of one chunk (kokoro-onnx's defaults)
+# Silence after a chunk, by how it ends (``chunking.boundary``): a stream's ramp may cut mid-clause.
+BOUNDARY_PAUSE = {"sentence": CHUNK_PAUSE_SECONDS, "clause": CLAUSE_PAUSE, "word": 0.0}
 
 
 @lru_cache
@@ -195,8 +198,13 @@ class KokoroEngine:
         return await asyncio.to_thread(self.timed, text, voice.lang, windows, spoken)
 
     @staticmethod
-    def pause() -> np.ndarray:
-        return np.zeros(int(CHUNK_PAUSE_SECONDS * SAMPLE_RATE), dtype=np.float32)
+    def pause(seconds: float = CHUNK_PAUSE_SECONDS) -> np.ndarray:
+        return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+def pause_after(chunk: str) -> float:
+    """Seconds of silence between ``chunk`` and the next one, by how it ends."""
+    return BOUNDARY_PAUSE[boundary(chunk)]
 
 
 def choose_backend(engine: str, device: str) -> tuple[str, str]:

@@ -361,15 +361,17 @@ def char_alignment(text: str, words: Sequence[WordTime], duration: float) -> Cha
 # Chunks -> clip
 
 
-def join(timings: Sequence[Timing], pause_s: float) -> Timing:
-    """The timing of chunks spoken one after another with ``pause_s`` of silence between them (the
-    TTS activity's ``engine.pause()``); the texts are joined by one space, which spans the pause."""
+def join(timings: Sequence[Timing], pauses: float | Sequence[float]) -> Timing:
+    """The timing of chunks spoken one after another with silence between them (``pauses``: the
+    seconds after each chunk but the last, or one figure for all); the texts are joined by one
+    space, which spans the pause."""
+    gaps = [pauses] * len(timings) if isinstance(pauses, (int, float)) else list(pauses)
     words: list[WordTime] = []
     texts: list[str] = []
     clock, chars = 0.0, 0
     for k, t in enumerate(timings):
         if k:
-            clock += pause_s
+            clock += gaps[k - 1]
             chars += 1
         words += [w.shifted(clock, chars) for w in t.words]
         texts.append(t.text)

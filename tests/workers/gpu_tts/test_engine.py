@@ -6,8 +6,8 @@ from temporalio.exceptions import ApplicationError
 
 from tests.margins import expect
 from tests.speech import median_pitch, transcribe, word_error_rate
-from workers.gpu_tts.activities import validate
-from workers.gpu_tts.chunking import split_into_chunks
+from workers.gpu_tts.activities import sentence_progress, validate
+from workers.gpu_tts.chunking import MIN_CUT_CHARS, boundary, sentence_ends, split_for_stream, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
 from workflows.types import GenerateRequest
 
@@ -33,7 +33,37 @@ def test_a_sentence_longer_than_the_limit_is_cut_at_clauses_then_spaces() -> Non
 
 
 def test_blank_text_has_no_chunks() -> None:
-    assert split_into_chunks(" \n\t ") == []
+    assert split_into_chunks(" \n\t ") == [] and split_for_stream("  ") == []
+
+
+STREAMED = (
+    "The studio turns your words into speech in a moment, in any of its voices. It is fast. "
+    "And it works on any screen you have, at home or away."
+)
+
+
+def test_a_stream_starts_with_a_few_words_then_a_clause_then_sentences() -> None:
+    chunks = split_for_stream(STREAMED)
+    assert " ".join(chunks) == STREAMED  # nothing lost, nothing moved
+    assert chunks[:2] == ["The studio turns your", "words into speech in a moment, in any of its voices."]
+    assert [boundary(c) for c in chunks] == ["word", "sentence", "sentence", "sentence"]
+    assert sentence_progress(chunks) == [f"sentence {k} of 3" for k in (1, 1, 2, 3, 3)]
+
+
+def test_a_stream_cut_prefers_sentence_ends_and_clauses_and_leaves_no_scraps() -> None:
+    assert split_for_stream("Hi there, friend. How are you today, in this fine weather?")[0] == "Hi there, friend."
+    assert split_for_stream("Well, my dear friend, this is a long sentence indeed.")[0] == "Well, my dear friend,"
+    assert split_for_stream("Short and sweet.") == ["Short and sweet."]
+    long_word = "Supercalifragilisticexpialidociousness is quite a long word indeed."
+    assert split_for_stream(long_word) == [long_word]  # no place to cut within the first 24 characters
+    assert split_for_stream("Just some twenty-five ch.") == ["Just some twenty-five ch."]  # a 1-char rest: no cut
+    chunks = split_for_stream("a " * 200)
+    assert [len(c) for c in chunks[:2]] == [23, 59] and all(len(c) >= MIN_CUT_CHARS for c in chunks)
+
+
+def test_chunks_count_the_sentences_they_finish() -> None:
+    assert sentence_ends(["One. Two. Three.", "Four"]) == [3, 1]  # the text's end ends a sentence
+    assert sentence_ends(["Well, my dear friend,", "this is it."]) == [0, 1]
 
 
 def _req(**overrides) -> GenerateRequest:  # noqa: ANN003

@@ -6,6 +6,7 @@ import json
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from temporalio.testing import ActivityEnvironment
 
@@ -13,7 +14,8 @@ from studio.audio import read_wav
 from studio.kinds import ClipKind
 from studio.storage import ClipObjects, LocalStore
 from workers.gpu_tts.activities import TtsActivities
-from workers.gpu_tts.engine import KokoroEngine, tts_engine
+from workers.gpu_tts.chunking import STREAM_RAMP, boundary
+from workers.gpu_tts.engine import CHUNK_PAUSE_SECONDS, KokoroEngine, pause_after, tts_engine
 from workers.gpu_worker import WorkerContext
 from workflows.types import GenerateRequest
 
@@ -66,14 +68,22 @@ def test_a_clip_gets_its_alignments_words_and_captions(engine: KokoroEngine, tmp
 
 
 def test_each_streamed_part_has_its_own_timestamps(engine: KokoroEngine, tmp_path: Path) -> None:
-    activities, req, _ = speak(engine, tmp_path, {"speed": 1.0, "stream": True})
+    activities, req, artifacts = speak(engine, tmp_path, {"speed": 1.0, "stream": True})
     store, objects = activities.ctx.store, req.clip_objects
-    parts = 0
-    while store.exists(objects.stream_part(parts)):
-        samples, rate = read_wav(store.get_bytes(objects.stream_part(parts)))
-        alignment = json.loads(store.get_bytes(objects.stream_part(parts, ".json")))["normalized_alignment"]
-        check_alignment(alignment, "".join(alignment["characters"]), len(samples) / rate)
-        if parts:  # a later part starts with the pause between chunks, and its words after it
-            assert alignment["character_start_times_seconds"][0] >= 0.25
-        parts += 1
-    assert parts >= 2  # streamed text is cut about a sentence at a time
+    texts, audio = [], []
+    while store.exists(objects.stream_part(len(texts))):
+        samples, rate = read_wav(store.get_bytes(objects.stream_part(len(texts))))
+        alignment = json.loads(store.get_bytes(objects.stream_part(len(texts), ".json")))["normalized_alignment"]
+        text = "".join(alignment["characters"])
+        check_alignment(alignment, text, len(samples) / rate)
+        if texts:  # a later part starts with the pause its predecessor's ending calls for, words after it
+            assert alignment["character_start_times_seconds"][0] >= pause_after(texts[-1]) - 0.02
+        texts.append(text)
+        audio.append(samples)
+    # The first words come alone (the first sound waits for them), then a clause, then sentences.
+    assert len(texts) >= 3 and len(texts[0]) <= STREAM_RAMP[0] and len(texts[1]) <= STREAM_RAMP[1]
+    assert texts[0].startswith("Doctor Smith") and boundary(texts[0]) == "word"
+    assert pause_after(texts[0]) == 0.0 and pause_after(texts[-1]) == CHUNK_PAUSE_SECONDS
+    whole, _ = read_wav((activities.ctx.spool_dir / artifacts[0].filename).read_bytes())
+    joined = np.concatenate(audio)  # the parts are the finished clip, cut (16-bit WAV both ways)
+    assert len(joined) == len(whole) and np.abs(joined - whole).max() < 1e-3

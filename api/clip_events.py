@@ -1,0 +1,113 @@
+"""A clip's live card, pushed to the page as server-sent events while the clip is made.
+
+Why push: a polled card asks every second and shows nothing in between; a pushed one moves as
+soon as the workflow does, and a speech clip's page can play each streamed part (the TTS worker
+publishes them to the store, ``studio.storage.ClipObjects.stream_part``) the moment it lands,
+so the first words are heard while the rest is rendered. Events (``api/static/live.js`` reads them):
+
+- ``progress``: ``{"stage", "progress", "detail"}`` whenever the workflow's status changes;
+- ``part``: ``{"index", "url", "start", "end"}`` (sample offsets into the clip) as each part lands;
+- ``done``: the finished card's HTML; the stream then ends.
+
+Parts concatenate to exactly the finished audio, so once the clip is done its parts are deleted
+and a part asked for late is cut from the finished WAV (``part_audio``).
+"""
+
+import asyncio
+import io
+import json
+import uuid
+import wave
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from studio.audio import read_wav, to_wav
+from studio.db import session_scope
+from studio.models import Clip, ClipStatus
+from studio.storage import ClipObjects, get_store
+
+PART_POLL_SECONDS = 0.05  # the store is asked this often for the next part (cheap: one stat)
+STATUS_EVERY = 5  # ... and the workflow for its status every this many part polls (~4x a second)
+KEEPALIVE_SECONDS = 15.0  # a comment line now and then, so proxies keep an idle stream open
+
+
+def event(name: str, data: str) -> str:
+    """One server-sent event; each line of ``data`` gets its own ``data:`` field."""
+    lines = "".join(f"data: {line}\n" for line in data.split("\n"))
+    return f"event: {name}\n{lines}\n"
+
+
+def _part_frames(key: str) -> int | None:
+    """How many samples the part at ``key`` holds, or None while it is not there (blocking)."""
+    store = get_store()
+    if not store.exists(key):
+        return None
+    with wave.open(io.BytesIO(store.get_bytes(key))) as wav:
+        return wav.getnframes()
+
+
+def _reloaded(clip_id: uuid.UUID) -> Clip | None:
+    with session_scope() as db:
+        return db.get(Clip, clip_id)
+
+
+LiveStatus = tuple[str, float, str, bool]  # stage, progress, detail, finished
+
+
+async def clip_events(
+    clip: Clip,
+    live_status: Callable[[Clip], Awaitable[LiveStatus]],
+    finished_card: Callable[[Clip], str],
+    disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    """The event stream of one clip (see the module docstring) until it is finished or the page
+    goes away. ``live_status`` asks the workflow (or the database); ``finished_card`` renders the
+    final card."""
+    objects = ClipObjects.of(clip)
+    streamed = bool((clip.settings or {}).get("stream"))
+    index = start = polls = 0
+    last: tuple | None = None
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    while not await disconnected():
+        frames = await asyncio.to_thread(_part_frames, objects.stream_part(index)) if streamed else None
+        if frames is not None:
+            url = f"/clips/{clip.id}/parts/{index}?start={start}&end={start + frames}"
+            yield event("part", json.dumps({"index": index, "url": url, "start": start, "end": start + frames}))
+            index, start, quiet_since = index + 1, start + frames, loop.time()
+            continue
+        if polls % STATUS_EVERY == 0:
+            stage, progress, detail, finished = await live_status(clip)
+            if finished:
+                fresh = await asyncio.to_thread(_reloaded, clip.id)
+                if streamed and fresh is not None and fresh.status == ClipStatus.SUCCEEDED:
+                    if await asyncio.to_thread(_part_frames, objects.stream_part(index)) is not None:
+                        polls = 0
+                        continue  # the last part landed between our two looks
+                yield event("done", finished_card(fresh or clip))
+                if streamed:
+                    await asyncio.to_thread(get_store().delete_prefix, objects.stream_prefix)
+                return
+            if (stage, progress, detail) != last:
+                last = (stage, progress, detail)
+                yield event("progress", json.dumps({"stage": stage, "progress": progress, "detail": detail}))
+                quiet_since = loop.time()
+        if loop.time() - quiet_since > KEEPALIVE_SECONDS:
+            yield ": keepalive\n\n"
+            quiet_since = loop.time()
+        polls += 1
+        await asyncio.sleep(PART_POLL_SECONDS)
+
+
+def part_audio(clip: Clip, index: int, start: int, end: int) -> bytes | None:
+    """A streamed part's WAV: while the clip is being made, the part itself; once it is done (its
+    parts may be cleared at any moment), samples [start, end) of the finished audio; None if there
+    is no such audio (blocking)."""
+    store = get_store()
+    objects = ClipObjects.of(clip)
+    if clip.status == ClipStatus.SUCCEEDED and clip.object_key:
+        if not 0 <= start < end:
+            return None
+        samples, rate = read_wav(store.get_bytes(objects.audio(".wav")))
+        return to_wav(samples[start:end], rate) if start < len(samples) else None
+    key = objects.stream_part(index)
+    return store.get_bytes(key) if not clip.status.finished and store.exists(key) else None
