@@ -83,6 +83,11 @@ class KokoroModel(nn.Module):
     def forward(self, ids: Tensor, lengths: Tensor, styles: Tensor, speeds: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """ids [B, T] (0-padded), lengths [B] (on the CPU), styles [B, 256], speeds [B] ->
         (audio [B, S] padded, samples per row [B], durations [B, T])."""
+        return self.render(ids, lengths, styles, speeds)
+
+    def render(self, ids: Tensor, lengths: Tensor, styles: Tensor, speeds: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``forward`` outside inference mode: the voice fitter's audio stays a differentiable
+        function of the style (durations are whole frames and carry no gradient)."""
         tokens = Span.of(lengths, ids.device, ids.shape[1])
         prosody_style, decoder_style = styles[:, self.style_dim :], styles[:, : self.style_dim]
 

@@ -1,7 +1,7 @@
 """Kokoro renders whose audio stays a differentiable function of the style.
 
 ``KokoroModel.forward`` runs under ``torch.inference_mode`` (the TTS engine never needs a gradient),
-so the fitter calls the same modules itself here. Durations are rounded to whole frames and carry
+so the fitter renders through ``KokoroModel.render``. Durations are rounded to whole frames and carry
 no gradient: the prosody half of the style is still fitted through the F0 and energy curves.
 """
 
@@ -14,26 +14,15 @@ import torch
 from torch import Tensor, nn
 
 from workers.gpu_tts.kokoro_torch import KokoroModel
-from workers.gpu_tts.kokoro_torch.layers import Span
-from workers.gpu_tts.kokoro_torch.model import SAMPLES_PER_FRAME
-from workers.gpu_tts.kokoro_torch.text import expand_to_frames
 
 
 def differentiable_forward(
     model: KokoroModel, ids: Tensor, lengths: Tensor, styles: Tensor, speeds: Tensor
 ) -> tuple[Tensor, list[int]]:
-    """``KokoroModel.forward`` without its inference mode: ids [B, T] (0-padded, with boundary
-    tokens), lengths [B] on the CPU, styles [B, 256], speeds [B] -> (audio [B, S], samples per row)."""
-    tokens = Span.of(lengths, ids.device, ids.shape[1])
-    prosody_style, decoder_style = styles[:, model.style_dim :], styles[:, : model.style_dim]
-    bert = model.bert(ids, tokens)
-    d = model.predictor.text_encoder(model.bert_encoder(bert), prosody_style, tokens)
-    durations = model.predictor.durations(d, speeds, tokens)
-    en, frames = expand_to_frames(d.transpose(1, 2), durations)
-    f0, energy = model.predictor.curves(en, prosody_style, frames)
-    asr, _ = expand_to_frames(model.text_encoder(ids, tokens), durations)
-    audio = model.decoder(asr, f0, energy, decoder_style, frames)
-    return audio, (frames.host_lengths * SAMPLES_PER_FRAME).tolist()
+    """``KokoroModel.render``: ids [B, T] (0-padded, with boundary tokens), lengths [B] on the CPU,
+    styles [B, 256], speeds [B] -> (audio [B, S], samples per row)."""
+    audio, samples, _ = model.render(ids, lengths, styles, speeds)
+    return audio, samples.tolist()
 
 
 class Sentences:
