@@ -147,28 +147,61 @@
     }
   }
 
+  // A browser opens at most 6 connections to a site over HTTP/1.1 and an event stream holds one,
+  // so a few cards stream and the rest poll their status now and then until a stream is free.
+  const MAX_STREAMS = 3;
+  const POLL_MS = 2000;
+  let streams = 0;
+  const waiting = [];
+
   function connect(card) {
     if (card.dataset.connected) return;
     card.dataset.connected = "1";
+    if (streams >= MAX_STREAMS) {
+      waiting[card.hasAttribute("data-listen") ? "unshift" : "push"](card);
+      setTimeout(() => poll(card), POLL_MS);
+      return;
+    }
+    streams += 1;
     const player = card.hasAttribute("data-listen") ? new PartPlayer(card) : null;
     const state = {};
     const source = new EventSource(card.dataset.events);
+    const release = () => {
+      source.close();
+      streams -= 1;
+      const next = waiting.shift();
+      if (next && next.isConnected) { delete next.dataset.connected; connect(next); }
+    };
     source.addEventListener("progress", (e) => showProgress(card, JSON.parse(e.data), state));
     source.addEventListener("part", (e) => player && player.add(JSON.parse(e.data)));
     source.addEventListener("done", (e) => {
-      source.close();
+      release();
       cancelAnimationFrame(state.frame);
       finish(card, e.data, player);
     });
     source.addEventListener("error", () => {
-      if (!card.isConnected) source.close(); // the card was removed (deleted, navigated away)
+      if (!card.isConnected) release(); // the card was removed (deleted, navigated away)
     });
   }
 
-  function scan(root) {
-    const cards = root.querySelectorAll ? root.querySelectorAll("article.clip[data-events]") : [];
-    if (root.matches && root.matches("article.clip[data-events]")) connect(root);
-    cards.forEach(connect);
+  async function poll(card) {
+    if (!card.isConnected || !waiting.includes(card)) return; // gone, or streaming by now
+    try {
+      const response = await fetch(card.dataset.events.replace(/events$/, "status"), {
+        headers: { "HX-Request": "true" }, credentials: "same-origin",
+      });
+      const html = response.ok ? await response.text() : "";
+      if (html && !html.includes("data-events=")) {
+        waiting.splice(waiting.indexOf(card), 1);
+        finish(card, html, null);
+        return;
+      }
+      const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("article.clip");
+      const bar = fresh && fresh.querySelector("progress");
+      if (bar) showProgress(card, { stage: fresh.dataset.stage, progress: +bar.value,
+        detail: (fresh.querySelector(".detail") || {}).textContent }, {});
+    } catch (err) { /* offline for a moment: try again */ }
+    setTimeout(() => poll(card), POLL_MS);
   }
 
   document.addEventListener("DOMContentLoaded", () => scan(document));
