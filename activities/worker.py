@@ -11,12 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import credits, reconcile
+from activities import credits, reconcile, speech_session
 from temporal import queues
 from temporal.client import connect
 from temporal.worker_runtime import run_until_signalled
 from workflows.generate_audio import GenerateAudio
 from workflows.reconcile import ReconcileClips
+from workflows.speech_session import SpeechSession
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,8 @@ def build_worker(client: Client, executor: ThreadPoolExecutor, task_queue: str =
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[GenerateAudio, ReconcileClips],
-        activities=[*credits.ALL, *reconcile.ALL],
+        workflows=[GenerateAudio, ReconcileClips, SpeechSession],
+        activities=[*credits.ALL, *reconcile.ALL, *speech_session.ALL],
         activity_executor=executor,
         max_concurrent_activities=16,
     )

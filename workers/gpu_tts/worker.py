@@ -16,6 +16,7 @@ from studio.settings import get_settings
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
 from workers.gpu_tts.previews import publish_previews
+from workers.gpu_tts.speech_session import session_worker
 from workers.gpu_tts.vc_references import reference_worker
 from workers.gpu_worker import WorkerContext, serve_inference
 
@@ -34,9 +35,13 @@ def concurrent_syntheses(engine: KokoroEngine) -> int:
     return max(2, 2 * engine.batcher.max_batch) if engine.batcher.max_batch > 1 else UNBATCHED_CONCURRENCY
 
 
-def vc_reference_workers(engine: KokoroEngine, ctx: WorkerContext, executor: ThreadPoolExecutor) -> list[Worker]:
-    """The voice changer asks this worker, where the voices live, for its targets' reference speech."""
-    return [reference_worker(ctx.client, engine, ctx.store, executor)]
+def extra_workers(engine: KokoroEngine, ctx: WorkerContext, executor: ThreadPoolExecutor) -> list[Worker]:
+    """The voice changer asks this worker, where the voices live, for its targets' reference speech;
+    speech sessions (the websocket) have their segments spoken here, on their own queue."""
+    return [
+        reference_worker(ctx.client, engine, ctx.store, executor),
+        session_worker(engine, ctx, executor, concurrent_syntheses(engine)),
+    ]
 
 
 def stock_previews(engine: KokoroEngine, ctx: WorkerContext) -> None:
@@ -52,7 +57,7 @@ def main() -> None:
             tts_engine,
             TtsActivities,
             max_concurrent=concurrent_syntheses,
-            extra_workers=vc_reference_workers,
+            extra_workers=extra_workers,
             also_serves=(ClipKind.VOICE_DESIGN,),
             on_start=stock_previews,
         )  # fmt: skip
