@@ -19,7 +19,7 @@ from temporalio.client import Client
 from api.body_limit import BodyLimit
 from api.errors import LoginRequired, UserError
 from api.login_throttle import throttle_from_settings
-from api.public import elevenlabs_routes, openai_routes
+from api.public import elevenlabs_routes, openai_routes, stream_input
 from api.public.errors import ApiError, error_response, is_public_api
 from api.routers import account, auth, clips, sound_effects, tts, voice_changer, voices
 from api.security_headers import SecurityHeaders
@@ -101,6 +101,7 @@ def create_app() -> FastAPI:
     app.include_router(elevenlabs_routes.router)
     app.include_router(elevenlabs_routes.v2_router)
     app.include_router(openai_routes.router)
+    app.include_router(stream_input.router)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
