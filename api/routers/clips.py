@@ -240,6 +240,11 @@ def _delete_and_commit(db: Session, clip: Clip) -> None:
     db.commit()
 
 
+def signed_redirect(key: str, download_name: str, download: bool) -> RedirectResponse:
+    """To a short-lived signed link to an object, named ``download_name`` when it is downloaded."""
+    return RedirectResponse(get_store().link(key, download_name=download_name if download else None), status_code=307)
+
+
 @router.get("/clips/{clip_id}/audio")
 def clip_audio(
     clip_id: str,
@@ -256,9 +261,7 @@ def clip_audio(
     if v > variations(clip.settings):
         raise UserError(f"This clip has no variation {v}.", 404)
     objects = ClipObjects.of(clip)
-    key = objects.audio(FORMATS[format], v)
-    name = objects.download_name(FORMATS[format], v) if download else None
-    return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
+    return signed_redirect(objects.audio(FORMATS[format], v), objects.download_name(FORMATS[format], v), download)
 
 
 @router.get("/clips/{clip_id}/captions")
@@ -278,8 +281,7 @@ def clip_captions(
         raise UserError("This clip has no captions.", 404)
     if format == "json" and not download:  # read by the page's script, which may only fetch from the site
         return Response(get_store().get_bytes(key), media_type="application/json")
-    name = objects.download_name(f".{format}") if download else None
-    return RedirectResponse(get_store().link(key, download_name=name), status_code=307)
+    return signed_redirect(key, objects.download_name(f".{format}"), download)
 
 
 @router.get("/media/{key:path}")
