@@ -13,11 +13,14 @@ import re
 MAX_CHUNK_CHARS = 300
 STREAM_CHUNK_CHARS = 120
 # A stream's first chunks, in characters: a few words (~1.5 s of speech, rendered in under a second
-# on a 2-core CPU at RTF ~0.6), then a clause; each renders in less time than its predecessor plays.
-STREAM_RAMP = (24, 60)
+# on a 2-core CPU at RTF ~0.6), then a clause, then growing (by less than 1 / RTF) to whole-chunk
+# size: each renders in less time than the one before it takes to play, and long text still goes
+# in few, large chunks.
+STREAM_RAMP = (24, 60, 120, 200)
 MIN_CUT_CHARS = 12  # never leave a scrap shorter than this on either side of a ramp cut
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:—])\s+")
+_SPACE = re.compile(r"\s+")
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]]*$")
 _ENDS_CLAUSE = re.compile(r"[,;:—]$")
 
@@ -57,29 +60,33 @@ def split_into_chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
 
 
 def split_for_stream(text: str) -> list[str]:
-    """``split_into_chunks`` for a streamed request, with its first chunks cut to ``STREAM_RAMP``:
-    at the last sentence end, else clause mark, else space that fits (never leaving a scrap)."""
-    chunks = split_into_chunks(text, STREAM_CHUNK_CHARS)
-    head: list[str] = []
-    for limit in STREAM_RAMP:
-        if not chunks or len(chunks[0]) <= limit:
+    """Chunks for a streamed request, growing along ``STREAM_RAMP`` then ``MAX_CHUNK_CHARS``: each
+    ends at the last sentence end, else clause mark, else space that fits (never leaving a scrap);
+    with none, at the first space past the limit."""
+    text = normalise(text)
+    chunks: list[str] = []
+    limits = iter(STREAM_RAMP)
+    while text:
+        limit = next(limits, MAX_CHUNK_CHARS)
+        if len(text) <= limit:
+            chunks.append(text)
             break
-        cut = _ramp_cut(chunks[0], limit)
-        if cut is None:
-            break
-        head.append(chunks[0][:cut].strip())
-        chunks[0] = chunks[0][cut:].strip()
-    return head + chunks
+        cut = _head_cut(text, limit)
+        chunks.append(text[:cut].strip())
+        text = text[cut:].strip()
+    return chunks
 
 
-def _ramp_cut(piece: str, limit: int) -> int | None:
-    """Where to cut ``piece`` so its head has at most ``limit`` characters; None if no good place."""
-    fits = range(MIN_CUT_CHARS, min(limit, len(piece) - MIN_CUT_CHARS) + 1)
-    for marks in (_SENTENCE_END, _CLAUSE_END, re.compile(r"\s+")):
-        cuts = [m.start() for m in marks.finditer(piece) if m.start() in fits]
+def _head_cut(text: str, limit: int) -> int:
+    """Where the next streamed chunk of ``text`` ends (see ``split_for_stream``)."""
+    fits = range(MIN_CUT_CHARS, min(limit, len(text) - MIN_CUT_CHARS) + 1)
+    for marks in (_SENTENCE_END, _CLAUSE_END, _SPACE):
+        cuts = [m.start() for m in marks.finditer(text) if m.start() in fits]
         if cuts:
             return cuts[-1]
-    return None
+    if later := _SPACE.search(text, limit):
+        return later.start()
+    return len(text) if _SPACE.search(text) else limit  # one unbroken run: cut it as the limit says
 
 
 def boundary(chunk: str) -> str:

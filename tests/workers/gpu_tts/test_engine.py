@@ -7,7 +7,15 @@ from temporalio.exceptions import ApplicationError
 from tests.margins import expect
 from tests.speech import median_pitch, transcribe, word_error_rate
 from workers.gpu_tts.activities import sentence_progress, validate
-from workers.gpu_tts.chunking import MIN_CUT_CHARS, boundary, sentence_ends, split_for_stream, split_into_chunks
+from workers.gpu_tts.chunking import (
+    MAX_CHUNK_CHARS,
+    MIN_CUT_CHARS,
+    STREAM_RAMP,
+    boundary,
+    sentence_ends,
+    split_for_stream,
+    split_into_chunks,
+)
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
 from workflows.types import GenerateRequest
 
@@ -45,18 +53,33 @@ STREAMED = (
 def test_a_stream_starts_with_a_few_words_then_a_clause_then_sentences() -> None:
     chunks = split_for_stream(STREAMED)
     assert " ".join(chunks) == STREAMED  # nothing lost, nothing moved
-    assert chunks[:2] == ["The studio turns your", "words into speech in a moment, in any of its voices."]
-    assert [boundary(c) for c in chunks] == ["word", "sentence", "sentence", "sentence"]
-    assert sentence_progress(chunks) == [f"sentence {k} of 3" for k in (1, 1, 2, 3, 3)]
+    assert chunks == [
+        "The studio turns your",
+        "words into speech in a moment, in any of its voices.",
+        "It is fast. And it works on any screen you have, at home or away.",
+    ]
+    assert [boundary(c) for c in chunks] == ["word", "sentence", "sentence"]
+    assert sentence_progress(chunks) == [f"sentence {k} of 3" for k in (1, 1, 2, 3)]
+
+
+def test_a_streams_chunks_grow_to_whole_chunks_and_keep_sentences_whole() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(60))
+    chunks = split_for_stream(text)
+    assert " ".join(chunks) == text
+    limits = [*STREAM_RAMP, *[MAX_CHUNK_CHARS] * len(chunks)]
+    assert all(len(c) <= limit for c, limit in zip(chunks, limits, strict=False))
+    assert all(c.endswith(".") for c in chunks[1:])
+    assert len(chunks) < len(split_into_chunks(text, 120)) - 4  # fewer, larger chunks than a sentence at a time
 
 
 def test_a_stream_cut_prefers_sentence_ends_and_clauses_and_leaves_no_scraps() -> None:
     assert split_for_stream("Hi there, friend. How are you today, in this fine weather?")[0] == "Hi there, friend."
     assert split_for_stream("Well, my dear friend, this is a long sentence indeed.")[0] == "Well, my dear friend,"
     assert split_for_stream("Short and sweet.") == ["Short and sweet."]
-    long_word = "Supercalifragilisticexpialidociousness is quite a long word indeed."
-    assert split_for_stream(long_word) == [long_word]  # no place to cut within the first 24 characters
     assert split_for_stream("Just some twenty-five ch.") == ["Just some twenty-five ch."]  # a 1-char rest: no cut
+    long_word = "Supercalifragilisticexpialidociousness is quite a long word indeed."
+    assert split_for_stream(long_word)[0] == "Supercalifragilisticexpialidociousness"  # the first space past 24
+    assert "".join(split_for_stream("word" * 100)) == "word" * 100
     chunks = split_for_stream("a " * 200)
     assert [len(c) for c in chunks[:2]] == [23, 59] and all(len(c) >= MIN_CUT_CHARS for c in chunks)
 
