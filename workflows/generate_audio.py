@@ -4,11 +4,14 @@ One workflow per clip (id ``clip-<clip id>``). Activity calls are typed: the orc
 own activities directly, the GPU workers' through stubs (``workflows.inference_stubs``); the
 clip's kind (``studio.kinds``) picks the inference activity and its GPU task queue.
 The upload runs on the queue of the worker that produced the audio, so audio bytes never pass
-through Temporal.
+through Temporal. The database steps are local activities (``_db_step``): a one-sentence request is
+three workflow tasks and two activity dispatches, not five and four.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import Priority, RetryPolicy
@@ -36,8 +39,13 @@ with workflow.unsafe.imports_passed_through():
         UploadRequest,
     )
 
+A = TypeVar("A")
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+DB_STEP_TIMEOUT = timedelta(seconds=30)
+# Workflows started before this patch scheduled their database steps as ordinary activities; on
+# replay they keep doing so (the patch's answer is fixed for the whole run), new ones run them locally.
+LOCAL_DB_STEPS = "local-db-steps"
 INFERENCE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -73,6 +81,22 @@ def inference_timeouts(req: GenerateRequest) -> tuple[timedelta, timedelta]:
 
 def upload_timeout(req: GenerateRequest) -> timedelta:
     return max(MIN_UPLOAD_START_TO_CLOSE, timedelta(seconds=round(audio_seconds(req) * UPLOAD_PER_AUDIO_SECOND)))
+
+
+async def _db_step(step: Callable[[A], None], arg: A) -> None:
+    """Run a database step (reserve, commit, refund) as a local activity: inside the workflow task
+    on the worker already running the workflow, so it costs no dispatch and no extra workflow task.
+
+    Safe because each step is idempotent by clip id (``activities.credits``): a local activity may
+    run again when a workflow task is retried, and that changes nothing. The retry policy is the
+    same either way; a local activity retrying past a minute backs off on a durable timer.
+    """
+    if workflow.patched(LOCAL_DB_STEPS):
+        await workflow.execute_local_activity(step, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY)
+    else:
+        await workflow.execute_activity(
+            step, arg, task_queue=queues.ORCHESTRATION, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
+        )
 
 
 def _fairness_key(req: GenerateRequest) -> str:
@@ -144,18 +168,12 @@ class GenerateAudio:
             if kind is None:
                 raise ApplicationError(f"Unknown kind {req.kind!r}", type=BAD_INPUT, non_retryable=True)
             self._stage(Stage.RESERVING, 0.05)
-            await workflow.execute_activity(
-                reserve_credits, req, task_queue=queues.ORCHESTRATION,
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
-            )  # fmt: skip
+            await _db_step(reserve_credits, req)
             result = await self._infer_and_upload(req, kind)
             object_key = result.artifacts[0].key
             self._stage(Stage.COMMITTING, 0.95)
             commit = CommitRequest(req.clip_id, object_key, result.duration_seconds, result.details)
-            await workflow.execute_activity(
-                commit_clip, commit, task_queue=queues.ORCHESTRATION,
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
-            )  # fmt: skip
+            await _db_step(commit_clip, commit)
         except BaseException as err:
             if _is_cancel(err):
                 await self._refund(req, "Cancelled by the user.", cancelled=True)
@@ -203,7 +221,4 @@ class GenerateAudio:
     async def _refund(self, req: GenerateRequest, reason: str, cancelled: bool) -> None:
         """Compensation: give the hold back and mark the clip; must finish, so it retries forever."""
         self._stage(Stage.REFUNDING, self._status.progress)
-        await workflow.execute_activity(
-            refund_clip, RefundRequest(req.clip_id, reason, cancelled), task_queue=queues.ORCHESTRATION,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
-        )  # fmt: skip
+        await _db_step(refund_clip, RefundRequest(req.clip_id, reason, cancelled))

@@ -10,14 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from temporalio import activity
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from activities import credits as credit_activities
 from studio.db import session_scope
@@ -41,6 +43,8 @@ from workflows.types import (
 pytestmark = pytest.mark.usefixtures("studio_env")
 
 PRICE = 50
+# Histories recorded by earlier versions of the workflow, which this version must still replay.
+HISTORIES = Path(__file__).parent / "histories"
 
 
 @dataclass
@@ -342,3 +346,31 @@ async def test_inference_timeouts_are_sized_by_the_work(
     assert seen[0].heartbeat_timeout == timedelta(seconds=60)  # liveness is still the heartbeat's job
     if kind == "tts" and len(text) > 1000:  # slower speech is more audio to make
         assert start_to_close > inference_timeouts(replace(req, settings={"speed": 2.0}))[0]
+
+
+async def test_database_steps_are_local_activities(time_skipping_env: WorkflowEnvironment) -> None:
+    """Reserve and commit run inside the workflow's own tasks (markers), not as scheduled activities, and the
+    history they make replays."""
+    user, clip, req = start_request()
+    async with workers(time_skipping_env.client, Fakes()):
+        handle = await start(time_skipping_env, req)
+        await handle.result()
+        history = await handle.fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    local = [e for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+    assert scheduled == ["synthesize_speech", "upload_audio"] and len(local) == 2
+    assert state(user, clip)[2] == [("reserve", -PRICE), ("charge", 0)]
+    await Replayer(workflows=[GenerateAudio]).replay_workflow(history)
+
+
+async def test_a_run_started_before_local_database_steps_still_replays() -> None:
+    """A workflow in flight when this version is deployed scheduled its database steps as activities; it
+    keeps doing so (``LOCAL_DB_STEPS`` patch), so its history replays without a nondeterminism error."""
+    history = WorkflowHistory.from_json(
+        "clip-history", (HISTORIES / "generate_audio_before_local_db_steps.json").read_text()
+    )
+    await Replayer(workflows=[GenerateAudio]).replay_workflow(history)
