@@ -12,8 +12,8 @@ Where the time goes is read from each workflow's history (server clock) and the 
 part's file time in the local store (same machine, same clock):
 
 - start: submit -> WorkflowExecutionStarted (the start RPC);
-- reserve, commit: the database activities, scheduled -> completed (a local activity: from its
-  marker's schedule and completion times);
+- reserve, commit: the database activities, scheduled -> completed (a local activity: scheduled ->
+  the workflow task that ran it completed);
 - queue wait, inference, upload: the GPU worker's activities;
 - first chunk: inference started -> the first part is in the store (streamed requests);
 - workflow tasks: the rest of the time between the workflow's start and its end (or the first
@@ -43,15 +43,9 @@ DONE_STAGES = ("start", "reserve", "queue wait", "inference", "upload", "commit"
 FIRST_AUDIO_STAGES = ("start", "reserve", "queue wait", "first chunk", "workflow tasks")
 
 
-def _ts(value: object) -> float:
-    """Seconds since the epoch from a protobuf Timestamp or its JSON forms (a local activity marker's)."""
-    if hasattr(value, "ToDatetime"):
-        return value.ToDatetime().timestamp() if value.seconds else 0.0  # type: ignore[union-attr]
-    if isinstance(value, dict):
-        return int(value.get("seconds", 0)) + int(value.get("nanos", 0)) / 1e9
-    from datetime import datetime
-
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+def _ts(value: dict) -> float:
+    """Seconds since the epoch from a Timestamp in a local activity marker's JSON."""
+    return int(value.get("seconds", 0)) + int(value.get("nanos", 0)) / 1e9
 
 
 def spans(history) -> dict[str, dict[str, float]]:  # noqa: ANN001
@@ -60,6 +54,7 @@ def spans(history) -> dict[str, dict[str, float]]:  # noqa: ANN001
     from temporalio.api.enums.v1 import EventType
 
     by_id: dict[int, str] = {}
+    task_completed: dict[int, float] = {}
     times: dict[str, dict[str, float]] = {"workflow": {}}
     for event in history.events:
         ts = event.event_time.ToDatetime().timestamp()
@@ -79,11 +74,15 @@ def spans(history) -> dict[str, dict[str, float]]:  # noqa: ANN001
         elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
             attrs = event.marker_recorded_event_attributes
             if attrs.marker_name == LOCAL_ACTIVITY_MARKER:
+                # The marker's own complete_time is workflow time (its task's start), so the end of a
+                # local activity is taken as the end of the workflow task that recorded it.
                 data = json.loads(attrs.details["data"].payloads[0].data)
                 times[data["activity_type"]] = {
                     "scheduled": _ts(data["original_schedule_time"]),
-                    "completed": _ts(data["complete_time"]),
+                    "completed": task_completed[attrs.workflow_task_completed_event_id],
                 }
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            task_completed[event.event_id] = ts
     return times
 
 
@@ -199,7 +198,7 @@ def run_stack(n: int) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
         ]
         try:
             wait_for_port("127.0.0.1", port)
-            return asyncio.run(asyncio.wait_for(_requests(n), timeout=60 + 30 * n))
+            return asyncio.run(asyncio.wait_for(_requests(n), timeout=120 + 60 * n))
         except BaseException:
             log.flush()
             sys.stderr.write((var / "workers.log").read_text(errors="replace")[-5000:])
