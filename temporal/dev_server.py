@@ -8,6 +8,12 @@ import time
 from pathlib import Path
 
 PROGRESS_EVERY_S = 10
+# The history service reads its transfer queue (new workflow and activity tasks, on their way to
+# matching) at most 20 times a second per shard by default, and the dev server has one shard: a task
+# made within 50 ms of the previous one waited ~35 ms before any worker could receive it, and a
+# one-sentence request makes 3-5 of them back to back. A local server has no shared database that
+# polling could overload, so it reads as soon as it is told there is work.
+DYNAMIC_CONFIG = {"history.transferProcessorMaxPollRPS": 1000}
 
 
 def venv_binary(name: str) -> str:
@@ -62,6 +68,8 @@ def start_dev_server(
         "--ip", ip, "--port", str(port), "--ui-port", str(ui_port),
         "--ui-disable-news-fetch", "--log-level", "warn",
     ]  # fmt: skip
+    for key, value in DYNAMIC_CONFIG.items():
+        cmd += ["--dynamic-config-value", f"{key}={value}"]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         cmd += ["--db-filename", str(db_file)]
