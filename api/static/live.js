@@ -204,6 +204,11 @@
     setTimeout(() => poll(card), POLL_MS);
   }
 
+  function scan(root) {
+    if (root.matches && root.matches("article.clip[data-events]")) connect(root);
+    if (root.querySelectorAll) root.querySelectorAll("article.clip[data-events]").forEach(connect);
+  }
+
   document.addEventListener("DOMContentLoaded", () => scan(document));
   document.addEventListener("htmx:load", (event) => scan(event.target));
 })();
