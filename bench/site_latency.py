@@ -74,6 +74,7 @@ def start_studio(repo: Path, var: Path, port: int) -> subprocess.Popen:
         "STUDIO_VC_PROFILE_CACHE": str(ROOT / "var" / "vc_profiles"),
         "STUDIO_RATE_LIMIT_PER_MINUTE": "100",
         "STUDIO_SECRET_KEY": "bench-secret",
+        "STUDIO_TTS_PUBLISH_PREVIEWS": "0",  # an idle worker: not rendering the 28 voice previews of a first start
     }
     log = (var / "studio.log").open("w")
     proc = subprocess.Popen(
