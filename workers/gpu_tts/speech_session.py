@@ -26,7 +26,7 @@ from studio.kinds import ClipKind
 from studio.storage import ClipObjects, ObjectStore
 from studio.voices import VoiceRecipe
 from workers.gpu_tts import timing
-from workers.gpu_tts.chunking import STREAM_CHUNK_CHARS, split_into_chunks
+from workers.gpu_tts.chunking import STREAM_CHUNK_CHARS, split_for_stream, split_into_chunks
 from workers.gpu_tts.engine import CHUNK_PAUSE_SECONDS, KokoroEngine
 from workers.gpu_tts.normalise import normalise_for_speech
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
@@ -75,8 +75,11 @@ class SessionActivities:
         speed = float(req.settings.get("speed", 1.0))
         owner = req.user_id or req.clip_id
         parts, seconds, lead = 0, 0.0, req.lead_seconds
+        # The session's first sound waits for its first chunk: the opening segment starts with a few words.
+        opening = req.first_part == 0
+        chunks = split_for_stream(req.text) if opening else split_into_chunks(req.text, STREAM_CHUNK_CHARS)
         async with heartbeating() as beat:
-            for typed in split_into_chunks(req.text, STREAM_CHUNK_CHARS):
+            for typed in chunks:
                 spoken = normalise_for_speech(typed, voice.lang)
                 try:
                     audio, said = await self.engine.synthesize_timed_async(spoken, voice, speed, owner)
