@@ -1,5 +1,6 @@
 """The whole studio as separate processes, as scripts/start runs it, on PostgreSQL and SeaweedFS S3."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -7,11 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from temporal.dev_server import start_dev_server, wait_for_port
 from tests import services
 from tests.conftest import s3_env
+from tests.site import create_key, sign_up
 
 
 @dataclass
@@ -75,3 +78,15 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
         services.stop(temporal)
         for log in sorted(logs.glob("*.log")):
             sys.stderr.write(f"---- {log.name} (tail) ----\n{log.read_text(errors='replace')[-3000:]}\n")
+
+
+@pytest.fixture(scope="module")
+def api_key(stack: Stack) -> str:
+    """A new user's API key, one per test module (for the official SDKs)."""
+
+    async def make() -> str:
+        async with httpx.AsyncClient(base_url=stack.site_url) as site:
+            await sign_up(site)
+            return await create_key(site, "e2e")
+
+    return asyncio.run(make())

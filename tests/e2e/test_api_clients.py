@@ -1,9 +1,7 @@
 """The official ElevenLabs and OpenAI Python SDKs, pointed at the live studio, just work."""
 
-import asyncio
 import time
 
-import httpx
 import numpy as np
 import pytest
 from elevenlabs.client import ElevenLabs
@@ -11,7 +9,6 @@ from openai import OpenAI
 
 from studio.audio import decode
 from tests.e2e.conftest import Stack
-from tests.site import create_key, sign_up
 from tests.speech import transcribe, word_error_rate
 
 pytestmark = pytest.mark.e2e
@@ -25,16 +22,6 @@ LONG = " ".join(
         "That is what makes long answers feel fast.",
     ]
 )
-
-
-@pytest.fixture(scope="module")
-def api_key(stack: Stack) -> str:
-    async def make() -> str:
-        async with httpx.AsyncClient(base_url=stack.site_url) as site:
-            await sign_up(site)
-            return await create_key(site, "sdk tests")
-
-    return asyncio.run(make())
 
 
 def assert_speech(audio: bytes, text: str, max_wer: float = 0.3, rate: int | None = None) -> np.ndarray:

@@ -6,14 +6,12 @@ served over TLS here, with a throwaway certificate for 127.0.0.1 that this proce
 ``SSL_CERT_FILE`` (read by Python's default SSL context).
 """
 
-import asyncio
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from elevenlabs.client import ElevenLabs
 
@@ -21,7 +19,6 @@ from temporal.dev_server import wait_for_port
 from tests import services
 from tests.e2e.conftest import Stack
 from tests.e2e.test_api_clients import assert_speech
-from tests.site import create_key, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -56,16 +53,6 @@ def tls_site(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         patch.setenv("SSL_CERT_FILE", str(cert))
         yield f"https://127.0.0.1:{port}"
     services.stop(stack.processes.pop("site_tls"))
-
-
-@pytest.fixture(scope="module")
-def api_key(stack: Stack) -> str:
-    async def make() -> str:
-        async with httpx.AsyncClient(base_url=stack.site_url) as site:
-            await sign_up(site)
-            return await create_key(site, "realtime")
-
-    return asyncio.run(make())
 
 
 def llm_tokens(text: str, delay: float = 0.02) -> Iterator[str]:
