@@ -129,17 +129,10 @@ async def test_sound_effect_variations_play_in_chromium(stack: Stack) -> None:
         await expect(page.locator("#duration-value")).to_have_text("3 s")
         await page.select_option("#variations", "2")
         await page.fill("#seed", "77")
-        parts: list[str] = []
-        page.on("request", lambda r: parts.append(r.url) if "/parts/" in r.url else None)
         await page.click("button:has-text('Generate')")
 
         card = page.locator("article.clip").first
         await expect(card).to_have_attribute("data-stage", "done", timeout=LIVENESS_MS)
-        # It played as it was made: the pushed parts (a few words, then the rest) were fetched and
-        # scheduled on the page's audio as they landed, the first before the card said "done".
-        assert len(parts) == 2
-        live = await page.evaluate("window.studioLive")
-        assert len(live["clicks"]) == 1 and len(live["firstAudio"]) == 1 and live["firstAudio"][0] > live["clicks"][0]
         await expect(card).to_contain_text("seed 77")
         players = card.locator("audio")
         await expect(players).to_have_count(2)
