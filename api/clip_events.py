@@ -9,8 +9,9 @@ so the first words are heard while the rest is rendered. Events (``api/static/li
 - ``part``: ``{"index", "url", "start", "end"}`` (sample offsets into the clip) as each part lands;
 - ``done``: the finished card's HTML; the stream then ends.
 
-Parts concatenate to exactly the finished audio, so once the clip is done its parts are deleted
-and a part asked for late is cut from the finished WAV (``part_audio``).
+Parts concatenate to exactly the finished audio, so once a site clip (``SITE_STREAM``) is done its
+parts are deleted and a part asked for late is cut from the finished WAV (``part_audio``). An API
+caller's streamed clip may show on the page too; its parts are the API stream's to clear.
 """
 
 import asyncio
@@ -25,6 +26,7 @@ from studio.db import session_scope
 from studio.models import Clip, ClipStatus
 from studio.storage import ClipObjects, get_store
 
+SITE_STREAM = "site"  # settings["stream"] of a clip the site plays as it is made (the API's are True)
 PART_POLL_SECONDS = 0.05  # the store is asked this often for the next part (cheap: one stat)
 STATUS_EVERY = 5  # ... and the workflow for its status every this many part polls (~4x a second)
 KEEPALIVE_SECONDS = 15.0  # a comment line now and then, so proxies keep an idle stream open
@@ -84,7 +86,7 @@ async def clip_events(
                         polls = 0
                         continue  # the last part landed between our two looks
                 yield event("done", finished_card(fresh or clip))
-                if streamed:
+                if (clip.settings or {}).get("stream") == SITE_STREAM:
                     await asyncio.to_thread(get_store().delete_prefix, objects.stream_prefix)
                 return
             if (stage, progress, detail) != last:

@@ -193,10 +193,12 @@ def voice_settings(user_id: uuid.UUID, voice: str) -> dict:
     return {RECIPE_SETTING: recipe.as_settings(), VOICE_NAME_SETTING: own.voice.name}
 
 
-async def start_tts(client: Client, user: User, text: str, voice: str, speed: float, stream: bool = False) -> Clip:
-    """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made (the streaming API,
-    and the site, which plays them as they land)."""
-    settings = {"speed": speed} | ({"stream": True} if stream else {})
+async def start_tts(
+    client: Client, user: User, text: str, voice: str, speed: float, stream: bool | str = False
+) -> Clip:
+    """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made: True for the
+    streaming API, ``api.clip_events.SITE_STREAM`` for the site, which plays them as they land."""
+    settings = {"speed": speed} | ({"stream": stream} if stream else {})
     settings |= await asyncio.to_thread(voice_settings, user.id, voice)
     return await start_clip(client, user, ClipKind.TTS, text.strip(), voice, settings)
 

@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.reconcile import reconcile
-from api.clip_events import LiveStatus, clip_events, part_audio
+from api.clip_events import SITE_STREAM, LiveStatus, clip_events, part_audio
 from api.deps import CsrfChecked, CurrentUser, DbSession, MaybeTemporalClient, TemporalClient
 from api.errors import UserError
 from api.templating import is_htmx, render, render_fragment
@@ -61,7 +61,7 @@ def queued_card(request: Request, clip: Clip) -> Response:
     streamed clip's card plays its parts as they land (the click that made it unlocked audio)."""
     if not is_htmx(request):
         return RedirectResponse("/history", status_code=303)
-    listen = bool((clip.settings or {}).get("stream"))
+    listen = (clip.settings or {}).get("stream") == SITE_STREAM
     return render(request, "partials/clip_card.html", clip=ClipView(clip, Stage.QUEUED, 0.0, ""), listen=listen,
                   status_code=202, headers={"HX-Trigger": "balance-changed"})  # fmt: skip
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
+from api.clip_events import SITE_STREAM
 from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.generation import start_tts
 from api.routers.clips import queued_card
@@ -50,7 +51,7 @@ async def generate(
     speed: Annotated[float, Form()] = 1.0,
 ):  # noqa: ANN201
     # Streamed: the page plays each part as it lands, then the finished clip as one file.
-    clip = await start_tts(client, user, text, voice, speed, stream=True)
+    clip = await start_tts(client, user, text, voice, speed, stream=SITE_STREAM)
     return queued_card(request, clip)
 
 

@@ -7,7 +7,7 @@ import httpx
 import numpy as np
 from sqlalchemy import update
 
-from api.clip_events import event
+from api.clip_events import SITE_STREAM, event
 from studio.audio import read_wav, to_wav
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus
@@ -44,7 +44,7 @@ async def test_parts_are_pushed_as_they_land_then_the_finished_card(site: httpx.
     user = user_by_email_fragment((await site.get("/tts")).text)
     clip = add_clips(user, 1, status=ClipStatus.RUNNING)[0]
     with session_scope() as s:
-        s.execute(update(Clip).where(Clip.id == clip.id).values(settings={"speed": 1.0, "stream": True}))
+        s.execute(update(Clip).where(Clip.id == clip.id).values(settings={"speed": 1.0, "stream": SITE_STREAM}))
     objects = ClipObjects.of(clip)
     store = get_store()
     parts = [tone(0.5, 220), tone(0.75, 330)]
@@ -99,3 +99,16 @@ async def test_a_finished_clip_answers_with_its_card_at_once(site: httpx.AsyncCl
     clip = add_clips(user, 1, status=ClipStatus.FAILED)[0]
     events = parse_events((await site.get(f"/clips/{clip.id}/events")).text)
     assert [name for name, _ in events] == ["done"] and "credits were refunded" in events[0][1]
+
+
+async def test_an_api_streams_parts_are_left_to_the_api(site: httpx.AsyncClient) -> None:
+    """The owner's page may watch an API caller's streamed clip; the API stream clears its parts."""
+    await sign_up(site)
+    user = user_by_email_fragment((await site.get("/tts")).text)
+    clip = add_clips(user, 1)[0]
+    with session_scope() as s:
+        s.execute(update(Clip).where(Clip.id == clip.id).values(settings={"speed": 1.0, "stream": True}))
+    part = ClipObjects.of(clip).stream_part(0)
+    get_store().put_bytes(part, to_wav(tone(0.3, 440), RATE))
+    events = parse_events((await site.get(f"/clips/{clip.id}/events")).text)
+    assert [name for name, _ in events][-1] == "done" and get_store().exists(part)

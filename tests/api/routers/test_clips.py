@@ -77,7 +77,7 @@ async def test_generate_starts_a_workflow_named_after_the_clip(site: httpx.Async
     assert f"/workflows/clip-{clip_id}" in resp.text  # link to the Temporal UI
     status = await site.get(f"/clips/{clip_id}/status", headers=HTMX)
     assert status.status_code == 200 and f'data-events="/clips/{clip_id}/events"' in status.text
-    assert "data-listen" in resp.text and clip.settings["stream"] is True  # the new card plays as it is made
+    assert "data-listen" in resp.text and clip.settings["stream"] == "site"  # the new card plays as it is made
 
 
 async def test_insufficient_credits_is_refused_before_starting(site: httpx.AsyncClient) -> None:
