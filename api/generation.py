@@ -11,12 +11,14 @@ import logging
 import math
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 
 from api.errors import UserError
@@ -51,6 +53,7 @@ from workflows.generate_audio import GenerateAudio
 from workflows.types import GenerateRequest
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 
 def _rate_limit_wait(db: Session, user_id: uuid.UUID) -> int | None:
@@ -126,34 +129,45 @@ async def _launch(client: Client, clip: Clip) -> Clip:
 
 
 async def _start_workflow(client: Client, clip: Clip) -> Clip:
-    """Start a recorded clip's workflow; if that fails the clip is marked failed (nothing was charged)."""
+    """Start a recorded clip's GenerateAudio; if that fails the clip is marked failed (nothing was charged)."""
     request = GenerateRequest(
         clip_id=str(clip.id), user_id=str(clip.user_id), kind=clip.kind.value, text=clip.text, voice=clip.voice,
         settings=clip.settings, objects=ClipObjects.of(clip),
     )  # fmt: skip
-    try:
-        await client.start_workflow(
-            GenerateAudio.run, request, id=clip.workflow_id, task_queue=queues.ORCHESTRATION,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )  # fmt: skip
-    except Exception as exc:
-        log.exception("could not start workflow for clip %s", clip.id)
-        await asyncio.to_thread(_mark_unqueued, clip.id)
-        raise UserError("The generation service is unavailable right now; nothing was charged.", 503) from exc
+    await start_clip_workflow(client, clip, GenerateAudio.run, request)
     return clip
 
 
 UNQUEUED = "The studio could not queue this job."
+UNAVAILABLE = "The generation service is unavailable right now; nothing was charged."
 
 
-def _mark_unqueued(clip_id: uuid.UUID) -> None:
+async def start_clip_workflow(
+    client: Client, clip: Clip, run: Callable[[Any, R], Awaitable[Any]], arg: R
+) -> WorkflowHandle:
+    """Start the workflow of a recorded (admitted) clip, ``run(arg)`` under the clip's workflow id on
+    the orchestration queue. If the start fails, the clip is marked failed (nothing was charged: the
+    workflow reserves the credits) and a UserError 503 is raised."""
+    try:
+        return await client.start_workflow(
+            run, arg, id=clip.workflow_id, task_queue=queues.ORCHESTRATION,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )  # fmt: skip
+    except Exception as exc:
+        log.exception("could not start the workflow of clip %s", clip.id)
+        await asyncio.to_thread(mark_unqueued, clip.id)
+        raise UserError(UNAVAILABLE, 503) from exc
+
+
+def mark_unqueued(clip_id: uuid.UUID) -> None:
+    """The clip's workflow could not be started: it failed before anything was charged (blocking)."""
     with session_scope() as db:
         db.execute(update(Clip).where(Clip.id == clip_id).values(
             status=ClipStatus.FAILED, error=UNQUEUED, finished_at=utcnow()
         ))  # fmt: skip
 
 
-def _new_clip(
+def new_clip(
     user: User, kind: ClipKind, text: str, voice: str, settings: dict, clip_id: uuid.UUID | None = None
 ) -> Clip:
     """A queued clip, priced by its kind's rule."""
@@ -169,7 +183,7 @@ async def start_clip(client: Client, user: User, kind: ClipKind, text: str, voic
     rule (``studio.kinds``), then admit, record and start it."""
     if message := kinds.problem(kind, text, voice, settings):
         raise UserError(message, 422)
-    return await _launch(client, _new_clip(user, kind, text, voice, settings))
+    return await _launch(client, new_clip(user, kind, text, voice, settings))
 
 
 NO_SUCH_VOICE = "Choose one of the listed voices."
@@ -236,7 +250,7 @@ async def start_voice_conversion(
         "source_key": source_key, "source_name": name, "source_seconds": round(len(samples) / 16_000, 2),
         "pitch": pitch, "formant": formant,
     } | target  # fmt: skip
-    clip = _new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, settings, clip_id)
+    clip = new_clip(user, ClipKind.VOICE_CONVERSION, name, voice, settings, clip_id)
     return await _admit_then_start(client, clip, source_key=source_key)
 
 
@@ -313,7 +327,7 @@ async def start_voice_fit(
     clip_settings = {
         "method": "fit", "source_key": source_key, "source_name": source_name, "source_seconds": round(seconds, 2),
     }  # fmt: skip
-    clip = _new_clip(user, ClipKind.VOICE_DESIGN, name, voice.id, clip_settings, clip_id)
+    clip = new_clip(user, ClipKind.VOICE_DESIGN, name, voice.id, clip_settings, clip_id)
     return voice, await _admit_then_start(client, clip, voice, source_key)
 
 
@@ -334,5 +348,5 @@ async def start_voice_blend(
         design_clip_id=clip_id,
     )  # fmt: skip
     clip_settings = {"method": "blend", RECIPE_SETTING: recipe.as_settings()}
-    clip = _new_clip(user, ClipKind.VOICE_DESIGN, name, voice.id, clip_settings, clip_id)
+    clip = new_clip(user, ClipKind.VOICE_DESIGN, name, voice.id, clip_settings, clip_id)
     return voice, await _admit_then_start(client, clip, voice)

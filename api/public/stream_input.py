@@ -42,26 +42,23 @@ import json
 import logging
 import math
 import re
-import uuid
 from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from api.errors import UserError
-from api.generation import UNQUEUED, admit, precheck, voice_settings
+from api.generation import admit, new_clip, precheck, start_clip_workflow, voice_settings
 from api.public.elevenlabs_routes import MODEL_ALIASES, _speaking_voice
 from api.public.errors import ApiError
 from studio import api_keys, kinds
 from studio.audio import AudioFormat, Encoder, parse_output_format, read_wav
-from studio.db import get_sessionmaker, session_scope
+from studio.db import get_sessionmaker
 from studio.kinds import KINDS, ClipKind
-from studio.models import Clip, ClipStatus, User, utcnow, workflow_id_for
+from studio.models import User
 from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
-from temporal import queues
 from workflows.speech_session import SpeechSession
 from workflows.types import SessionProgress, SessionRequest, SessionSegment
 
@@ -235,12 +232,6 @@ def to_elevenlabs(alignment: dict) -> dict:
     }
 
 
-def _mark_unqueued(clip_id: uuid.UUID) -> None:
-    with session_scope() as db:
-        clip = db.get(Clip, clip_id)
-        clip.status, clip.error, clip.finished_at = ClipStatus.FAILED, UNQUEUED, utcnow()
-
-
 def _read_part(objects: ClipObjects, index: int) -> tuple[bytes, dict] | None:
     store = get_store()
     if not store.exists(objects.stream_part(index)):
@@ -371,30 +362,17 @@ class Session:
 
     async def start(self, text: str) -> None:
         """Admit and record the clip (one generation), then start its workflow, sender and keep-alive."""
-        clip_id = uuid.uuid4()
-        clip = Clip(
-            id=clip_id, user_id=self.user.id, kind=ClipKind.TTS, text=text.strip(), voice=self.voice,
-            settings=self.settings, status=ClipStatus.QUEUED, cost=KINDS[ClipKind.TTS].price(self.settings),
-            workflow_id=workflow_id_for(clip_id),
-        )  # fmt: skip
+        clip = new_clip(self.user, ClipKind.TTS, text.strip(), self.voice, self.settings)
         try:
             clip = await asyncio.to_thread(admit, clip)
+            self.objects = ClipObjects.of(clip)
+            request = SessionRequest(
+                str(clip.id), str(self.user.id), self.voice, self.settings, self.objects,
+                idle_seconds=SESSION_IDLE_SECONDS, max_chars=get_settings().max_text_chars,
+            )  # fmt: skip
+            self.handle = await start_clip_workflow(self.client, clip, SpeechSession.run, request)
         except UserError as exc:
             raise Closing.of(exc) from exc
-        self.objects = ClipObjects.of(clip)
-        request = SessionRequest(
-            str(clip.id), str(self.user.id), self.voice, self.settings, self.objects,
-            idle_seconds=SESSION_IDLE_SECONDS, max_chars=get_settings().max_text_chars,
-        )  # fmt: skip
-        try:
-            self.handle = await self.client.start_workflow(
-                SpeechSession.run, request, id=clip.workflow_id, task_queue=queues.ORCHESTRATION,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )  # fmt: skip
-        except Exception as exc:
-            log.exception("could not start the session of clip %s", clip.id)
-            await asyncio.to_thread(_mark_unqueued, clip.id)
-            raise Closing("The generation service is unavailable right now; nothing was charged.", TRY_LATER) from exc
         self.heard_at = asyncio.get_running_loop().time()
         self.sender = asyncio.create_task(self.send_guarded())
         self.keepalive = asyncio.create_task(self.keep_alive())
