@@ -167,7 +167,7 @@ def _own_voice(user: User, voice_id: str) -> OwnVoice:
             raise _voice_not_found(voice_id) from None
 
 
-async def _speaking_voice(user: User, voice_id: str) -> str:
+async def speaking_voice(user: User, voice_id: str) -> str:
     """A voice the user may speak in: a stock voice or one of their own; 404 for any other (another
     user's included), 409 for their voice still being fitted (or whose fit failed)."""
     if voice_id in VOICES:
@@ -215,7 +215,7 @@ async def _tts_args(
     fmt = _format(output_format)
     _check_model(body.model_id)
     speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
-    return fmt, await _speaking_voice(user, voice_id), speed
+    return fmt, await speaking_voice(user, voice_id), speed
 
 
 def _headers(clip: Clip) -> dict[str, str]:
@@ -603,7 +603,7 @@ async def speech_to_speech(
     The ``/stream`` paths answer the same way: conversion needs the whole recording first."""
     fmt = _format(output_format)
     data = await audio.read()
-    voice = await _speaking_voice(user, voice_id)
+    voice = await speaking_voice(user, voice_id)
     clip = await start_voice_conversion(client, user, data, audio.filename or "audio", voice, 0.0, None)
     audio = await finished_audio(client, clip, fmt)
     return Response(audio, media_type=fmt.media_type, headers=_headers(clip))

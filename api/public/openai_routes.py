@@ -13,7 +13,7 @@ from temporalio.client import Client
 from api.deps import TemporalClient
 from api.generation import start_tts
 from api.public.auth import ApiUser
-from api.public.elevenlabs_routes import AUDIO_RESPONSES, _headers, _speaking_voice, streaming_response
+from api.public.elevenlabs_routes import AUDIO_RESPONSES, _headers, speaking_voice, streaming_response
 from api.public.errors import ApiError
 from api.public.speech import stream_audio
 from studio.audio import AudioFormat, audio_format
@@ -52,7 +52,7 @@ async def resolve_voice(user: User, name: str) -> str:
     (another user's voice included) is an unknown voice, and the user's voice still being fitted 409."""
     voice = OPENAI_VOICES.get(name.lower(), name)
     try:
-        return await _speaking_voice(user, voice)
+        return await speaking_voice(user, voice)
     except ApiError as exc:
         if exc.status_code == 404:
             raise _unknown_voice(name) from None

@@ -50,7 +50,7 @@ from temporalio.service import RPCError
 
 from api.errors import UserError
 from api.generation import admit, new_clip, precheck, start_clip_workflow, voice_settings
-from api.public.elevenlabs_routes import MODEL_ALIASES, _speaking_voice
+from api.public.elevenlabs_routes import MODEL_ALIASES, speaking_voice
 from api.public.errors import ApiError
 from studio import api_keys, kinds
 from studio.audio import AudioFormat, Encoder, parse_output_format, read_wav
@@ -464,7 +464,7 @@ async def _open(websocket: WebSocket, voice_id: str) -> Session:
             message = "Invalid or revoked API key." if key else "Missing API key: send it as xi-api-key."
             raise Closing(message, error="invalid_api_key" if key else "needs_authorization")
     try:
-        voice = await _speaking_voice(user, voice_id)
+        voice = await speaking_voice(user, voice_id)
         settings = {"speed": speed_of(first), "session": True} | await asyncio.to_thread(voice_settings, user.id, voice)
         price = KINDS[ClipKind.TTS].price(settings)
         await asyncio.to_thread(precheck, user.id, price)  # a refusal now, before any text is sent
