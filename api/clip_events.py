@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from studio.audio import read_wav, to_wav
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus
-from studio.storage import ClipObjects, get_store
+from studio.storage import PART_SAMPLES, ClipObjects, get_store
 
 SITE_STREAM = "site"  # settings["stream"] of a clip the site plays as it is made (the API's are True)
 PART_POLL_SECONDS = 0.05  # the store is asked this often for the next part (cheap: one stat)
@@ -38,12 +38,18 @@ def event(name: str, data: str) -> str:
     return f"event: {name}\n{lines}\n"
 
 
-def _part_frames(key: str) -> int | None:
-    """How many samples the part at ``key`` holds, or None while it is not there (blocking)."""
+def _part_frames(objects: ClipObjects, index: int) -> int | None:
+    """How many samples part ``index`` holds, or None while it is not there (blocking). The count is
+    in the part's timestamps document (``PART_SAMPLES``, written before the audio); only a part
+    without it (an older worker's) is fetched to be counted."""
     store = get_store()
-    if not store.exists(key):
+    if not store.exists(objects.stream_part(index)):
         return None
-    with wave.open(io.BytesIO(store.get_bytes(key))) as wav:
+    try:
+        return int(json.loads(store.get_bytes(objects.stream_part(index, ".json")))[PART_SAMPLES])
+    except Exception:  # noqa: BLE001 - no document (each backend says so its own way), or no count in it
+        pass
+    with wave.open(io.BytesIO(store.get_bytes(objects.stream_part(index)))) as wav:
         return wav.getnframes()
 
 
@@ -71,7 +77,7 @@ async def clip_events(
     loop = asyncio.get_running_loop()
     quiet_since = loop.time()
     while not await disconnected():
-        frames = await asyncio.to_thread(_part_frames, objects.stream_part(index)) if streamed else None
+        frames = await asyncio.to_thread(_part_frames, objects, index) if streamed else None
         if frames is not None:
             url = f"/clips/{clip.id}/parts/{index}?start={start}&end={start + frames}"
             yield event("part", json.dumps({"index": index, "url": url, "start": start, "end": start + frames}))
@@ -82,7 +88,7 @@ async def clip_events(
             if finished:
                 fresh = await asyncio.to_thread(_reloaded, clip.id)
                 if streamed and fresh is not None and fresh.status == ClipStatus.SUCCEEDED:
-                    if await asyncio.to_thread(_part_frames, objects.stream_part(index)) is not None:
+                    if await asyncio.to_thread(_part_frames, objects, index) is not None:
                         polls = 0
                         continue  # the last part landed between our two looks
                 yield event("done", finished_card(fresh or clip))

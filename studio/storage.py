@@ -43,6 +43,11 @@ def stock_preview_key(voice_id: str, extension: str = ".mp3") -> str:
     return f"{PREVIEWS_PREFIX}/{voice_id}{extension}"
 
 
+# A streamed part's timestamps document (``ClipObjects.stream_part(i, ".json")``) also says how many
+# samples the part's audio holds, so a reader can place the part without fetching it.
+PART_SAMPLES = "samples"
+
+
 @dataclass(frozen=True)
 class ClipObjects:
     """Where one clip's objects live in the store: the only place that spells out a key.

@@ -16,6 +16,7 @@ from activities.inference import bad_input, check_request, heartbeating, spool_b
 from studio import kinds
 from studio.audio import to_wav
 from studio.kinds import ClipKind
+from studio.storage import PART_SAMPLES
 from studio.voices import VOICES, VoiceRecipe
 from workers.gpu_tts import timing, voice_design
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, sentence_ends, split_for_stream, split_into_chunks
@@ -108,9 +109,10 @@ class TtsActivities(InferenceActivities[KokoroEngine]):
     async def publish_part(
         self, req: GenerateRequest, index: int, audio: np.ndarray, spoken: timing.CharAlignment
     ) -> None:
-        """A streamed chunk and its timestamps (the spoken text's characters, from the part's start).
-        The timestamps go first: a reader that sees the audio finds them."""
-        document = json.dumps({"normalized_alignment": spoken.as_dict()}, ensure_ascii=False).encode()
+        """A streamed chunk and its timestamps (the spoken text's characters, from the part's start)
+        with its length in samples. The timestamps go first: a reader that sees the audio finds them."""
+        stamps = {"normalized_alignment": spoken.as_dict(), PART_SAMPLES: len(audio)}
+        document = json.dumps(stamps, ensure_ascii=False).encode()
         put = self.ctx.store.put_bytes
         await asyncio.to_thread(put, req.clip_objects.stream_part(index, ".json"), document)
         await asyncio.to_thread(put, req.clip_objects.stream_part(index), to_wav(audio, self.engine.sample_rate))

@@ -7,11 +7,11 @@ import httpx
 import numpy as np
 from sqlalchemy import update
 
-from api.clip_events import SITE_STREAM, event
+from api.clip_events import SITE_STREAM, _part_frames, event
 from studio.audio import read_wav, to_wav
 from studio.db import session_scope
 from studio.models import Clip, ClipStatus
-from studio.storage import ClipObjects, get_store
+from studio.storage import PART_SAMPLES, ClipObjects, get_store
 from tests.api.routers.test_clips import add_clips, user_by_email_fragment
 from tests.site import sign_up
 
@@ -37,6 +37,20 @@ def tone(seconds: float, hz: float) -> np.ndarray:
 
 def test_an_event_carries_multi_line_data_line_by_line() -> None:
     assert event("done", "<a>\n</a>") == "event: done\ndata: <a>\ndata: </a>\n\n"
+
+
+def test_a_parts_length_comes_from_its_timestamps_document(studio_env: None) -> None:
+    """The worker writes each part's sample count beside its timestamps: the events need not fetch the
+    audio to place it (an older worker's part, without the count, is still counted from its audio)."""
+    store = get_store()
+    objects = ClipObjects.for_kind("tts", "0f0e0d0c-0000-4000-8000-000000000001", {})
+    assert _part_frames(objects, 0) is None  # not there yet
+    document = {"normalized_alignment": {}, PART_SAMPLES: 4321}
+    store.put_bytes(objects.stream_part(0, ".json"), json.dumps(document).encode())
+    store.put_bytes(objects.stream_part(0), to_wav(tone(0.1, 440), RATE))
+    assert _part_frames(objects, 0) == 4321  # the document's count: the audio was not read
+    store.put_bytes(objects.stream_part(1), to_wav(tone(0.1, 440), RATE))
+    assert _part_frames(objects, 1) == int(0.1 * RATE)
 
 
 async def test_parts_are_pushed_as_they_land_then_the_finished_card(site: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from studio.audio import read_wav
 from studio.kinds import ClipKind
-from studio.storage import ClipObjects, LocalStore
+from studio.storage import PART_SAMPLES, ClipObjects, LocalStore
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.chunking import STREAM_RAMP, boundary
 from workers.gpu_tts.engine import CHUNK_PAUSE_SECONDS, KokoroEngine, pause_after, tts_engine
@@ -73,7 +73,9 @@ def test_each_streamed_part_has_its_own_timestamps(engine: KokoroEngine, tmp_pat
     texts, audio = [], []
     while store.exists(objects.stream_part(len(texts))):
         samples, rate = read_wav(store.get_bytes(objects.stream_part(len(texts))))
-        alignment = json.loads(store.get_bytes(objects.stream_part(len(texts), ".json")))["normalized_alignment"]
+        document = json.loads(store.get_bytes(objects.stream_part(len(texts), ".json")))
+        alignment = document["normalized_alignment"]
+        assert document[PART_SAMPLES] == len(samples)  # a reader places the part without fetching it
         text = "".join(alignment["characters"])
         check_alignment(alignment, text, len(samples) / rate)
         if texts:  # a later part starts with the pause its predecessor's ending calls for, words after it
