@@ -17,12 +17,10 @@ caller's streamed clip may show on the page too; its parts are the API stream's 
 import asyncio
 import io
 import json
-import uuid
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from studio.audio import read_wav, to_wav
-from studio.db import session_scope
 from studio.models import Clip, ClipStatus
 from studio.storage import PART_SAMPLES, ClipObjects, get_store
 
@@ -53,12 +51,8 @@ def _part_frames(objects: ClipObjects, index: int) -> int | None:
         return wav.getnframes()
 
 
-def _reloaded(clip_id: uuid.UUID) -> Clip | None:
-    with session_scope() as db:
-        return db.get(Clip, clip_id)
-
-
-LiveStatus = tuple[str, float, str, bool]  # stage, progress, detail, finished
+# stage, progress, detail, and the clip's row once it is finished (None while it is being made)
+LiveStatus = tuple[str, float, str, Clip | None]
 
 
 async def clip_events(
@@ -68,8 +62,8 @@ async def clip_events(
     disconnected: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
     """The event stream of one clip (see the module docstring) until it is finished or the page
-    goes away. ``live_status`` asks the workflow (or the database); ``finished_card`` renders the
-    final card."""
+    goes away. ``live_status`` asks the workflow (or the database) and hands over the finished row;
+    ``finished_card`` renders the final card."""
     objects = ClipObjects.of(clip)
     streamed = bool((clip.settings or {}).get("stream"))
     index = start = polls = 0
@@ -85,13 +79,12 @@ async def clip_events(
             continue
         if polls % STATUS_EVERY == 0:
             stage, progress, detail, finished = await live_status(clip)
-            if finished:
-                fresh = await asyncio.to_thread(_reloaded, clip.id)
-                if streamed and fresh is not None and fresh.status == ClipStatus.SUCCEEDED:
+            if finished is not None:
+                if streamed and finished.status == ClipStatus.SUCCEEDED:
                     if await asyncio.to_thread(_part_frames, objects, index) is not None:
                         polls = 0
                         continue  # the last part landed between our two looks
-                yield event("done", finished_card(fresh or clip))
+                yield event("done", finished_card(finished))
                 if (clip.settings or {}).get("stream") == SITE_STREAM:
                     await asyncio.to_thread(get_store().delete_prefix, objects.stream_prefix)
                 return

@@ -156,7 +156,8 @@ async def clip_live_events(
     async def live_status(clip: Clip) -> LiveStatus:
         fresh = await asyncio.to_thread(_reloaded, clip)  # the database settles it even if Temporal can't answer
         view = _finished_view(fresh) if fresh.status.finished else await clip_view(client, fresh)
-        return str(view.stage), round(view.progress, 3), view.detail, view.clip.status.finished
+        finished = view.clip if view.clip.status.finished else None  # the row the finished card is made of
+        return str(view.stage), round(view.progress, 3), view.detail, finished
 
     def finished_card(clip: Clip) -> str:
         return render_fragment(request, "partials/clip_card.html", clip=_finished_view(clip))
