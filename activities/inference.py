@@ -55,11 +55,26 @@ class Heartbeat:
     def __init__(self, done: int, total: int) -> None:
         self.details = (done, total)
         self._loop = asyncio.get_running_loop()
+        self._sending: asyncio.Task | None = None
 
     async def progress(self, done: int, total: int, detail: str = "") -> None:
         """Record progress and report it now (heartbeat + the workflow's progress signal)."""
+        await self.sent()
         self.details = (done, total)
         await report_progress(done, total, detail)
+
+    def progress_soon(self, done: int, total: int, detail: str = "") -> None:
+        """``progress`` without waiting for the signal's round trip: the work goes on meanwhile (the
+        first chunk of a stream need not wait ~10 ms for a cosmetic report). The next ``progress``,
+        and the end of ``heartbeating``, wait for it, so reports stay in order."""
+        self.details = (done, total)
+        self._sending = asyncio.create_task(report_progress(done, total, detail))
+
+    async def sent(self) -> None:
+        """Wait for a report sent by ``progress_soon`` (it never raises: reports are best effort)."""
+        if self._sending is not None:
+            sending, self._sending = self._sending, None
+            await sending
 
     def progress_from_thread(self, done: int, total: int, detail: str = "") -> None:
         """``progress`` for work running in a thread (e.g. an engine's progress callback)."""
@@ -82,6 +97,7 @@ async def heartbeating(done: int = 0, total: int = 1, every: float = HEARTBEAT_S
     ticker = asyncio.create_task(tick())
     try:
         yield beat
+        await beat.sent()
     finally:
         ticker.cancel()
 

@@ -1,6 +1,7 @@
 """activities.inference helpers run directly: what a GPU activity spools, how it reports progress,
 and how it refuses a bad request."""
 
+import asyncio
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -8,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 from temporalio.testing import ActivityEnvironment
 
-from activities.inference import bad_input, report_progress, spool_audio
+from activities.inference import bad_input, heartbeating, report_progress, spool_audio
 from studio.audio import decode, read_wav
 from studio.storage import ClipObjects
 from workflows.types import BAD_INPUT, Artifact, Progress
@@ -113,3 +114,35 @@ async def test_a_failed_progress_signal_is_only_logged() -> None:
     env.on_heartbeat = lambda *details: beats.append(details)
     await env.run(report_progress, 1, 2)  # does not raise
     assert beats == [(1, 2)] and client.handles and client.signals == []
+
+
+async def test_a_report_sent_soon_does_not_hold_the_work_and_stays_in_order() -> None:
+    """``progress_soon`` lets the work start before the signal's round trip; a later report, and the
+    end of ``heartbeating``, wait for it, so the workflow hears the reports in order."""
+    client, order = RecordingClient(), []
+    slow_signal = client.get_workflow_handle
+
+    def handle(workflow_id: str, run_id: str | None = None) -> SimpleNamespace:
+        inner = slow_signal(workflow_id, run_id)
+
+        async def signal(name, arg) -> None:  # noqa: ANN001
+            await asyncio.sleep(0.05)  # a round trip to the server
+            await inner.signal(name, arg)
+
+        return SimpleNamespace(signal=signal)
+
+    client.get_workflow_handle = handle
+
+    async def work() -> None:
+        async with heartbeating() as beat:
+            beat.progress_soon(0, 2, "first")
+            order.append(("work started", list(client.signals)))
+            await beat.progress(1, 2)
+            beat.progress_soon(2, 2)
+
+    await ActivityEnvironment(client=client).run(work)
+    assert order == [("work started", [])]  # the work did not wait for the first report
+    assert client.signals == [
+        ("report_progress", Progress(0, 2, "first")), ("report_progress", Progress(1, 2)),
+        ("report_progress", Progress(2, 2)),
+    ]  # fmt: skip

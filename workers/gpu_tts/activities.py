@@ -83,7 +83,7 @@ class TtsActivities(InferenceActivities[KokoroEngine]):
         # A chunk may wait its turn behind other users' work for longer than the heartbeat timeout:
         # keep heartbeating meanwhile (the work-sized start-to-close timeout bounds a hang).
         async with heartbeating() as beat:
-            await beat.progress(0, len(chunks), sentences[0])
+            beat.progress_soon(0, len(chunks), sentences[0])  # the first chunk starts at once
             for i, chunk in enumerate(chunks, start=1):
                 try:
                     audio, chunk_timing = await self.engine.synthesize_timed_async(chunk, voice, speed, owner)
