@@ -25,8 +25,8 @@ from studio.models import Clip, ClipStatus
 from studio.storage import PART_SAMPLES, ClipObjects, get_store
 
 SITE_STREAM = "site"  # settings["stream"] of a clip the site plays as it is made (the API's are True)
-PART_POLL_SECONDS = 0.05  # the store is asked this often for the next part (cheap: one stat)
-STATUS_EVERY = 5  # ... and the workflow for its status every this many part polls (~4x a second)
+PART_POLL_SECONDS = 0.025  # the store is asked this often for the next part (cheap: one stat or HEAD)
+STATUS_EVERY = 10  # ... and the workflow for its status every this many part polls (~4x a second)
 KEEPALIVE_SECONDS = 15.0  # a comment line now and then, so proxies keep an idle stream open
 
 
@@ -70,33 +70,43 @@ async def clip_events(
     last: tuple | None = None
     loop = asyncio.get_running_loop()
     quiet_since = loop.time()
-    while not await disconnected():
-        frames = await asyncio.to_thread(_part_frames, objects, index) if streamed else None
-        if frames is not None:
-            url = f"/clips/{clip.id}/parts/{index}?start={start}&end={start + frames}"
-            yield event("part", json.dumps({"index": index, "url": url, "start": start, "end": start + frames}))
-            index, start, quiet_since = index + 1, start + frames, loop.time()
-            continue
-        if polls % STATUS_EVERY == 0:
-            stage, progress, detail, finished = await live_status(clip)
-            if finished is not None:
-                if streamed and finished.status == ClipStatus.SUCCEEDED:
-                    if await asyncio.to_thread(_part_frames, objects, index) is not None:
-                        polls = 0
-                        continue  # the last part landed between our two looks
-                yield event("done", finished_card(finished))
-                if (clip.settings or {}).get("stream") == SITE_STREAM:
-                    await asyncio.to_thread(get_store().delete_prefix, objects.stream_prefix)
-                return
-            if (stage, progress, detail) != last:
-                last = (stage, progress, detail)
-                yield event("progress", json.dumps({"stage": stage, "progress": progress, "detail": detail}))
+    # The status is asked beside the part polls, not between them: a slow answer (a query while the
+    # worker has the CPU) never holds back a part that has landed.
+    status: asyncio.Task[LiveStatus] | None = None
+    try:
+        while not await disconnected():
+            frames = await asyncio.to_thread(_part_frames, objects, index) if streamed else None
+            if frames is not None:
+                url = f"/clips/{clip.id}/parts/{index}?start={start}&end={start + frames}"
+                yield event("part", json.dumps({"index": index, "url": url, "start": start, "end": start + frames}))
+                index, start, quiet_since = index + 1, start + frames, loop.time()
+                continue
+            if status is None and polls % STATUS_EVERY == 0:
+                status = asyncio.create_task(live_status(clip))
+            if status is not None and status.done():
+                stage, progress, detail, finished = status.result()
+                status = None
+                if finished is not None:
+                    if streamed and finished.status == ClipStatus.SUCCEEDED:
+                        if await asyncio.to_thread(_part_frames, objects, index) is not None:
+                            polls = 0
+                            continue  # the last part landed between our two looks
+                    yield event("done", finished_card(finished))
+                    if (clip.settings or {}).get("stream") == SITE_STREAM:
+                        await asyncio.to_thread(get_store().delete_prefix, objects.stream_prefix)
+                    return
+                if (stage, progress, detail) != last:
+                    last = (stage, progress, detail)
+                    yield event("progress", json.dumps({"stage": stage, "progress": progress, "detail": detail}))
+                    quiet_since = loop.time()
+            if loop.time() - quiet_since > KEEPALIVE_SECONDS:
+                yield ": keepalive\n\n"
                 quiet_since = loop.time()
-        if loop.time() - quiet_since > KEEPALIVE_SECONDS:
-            yield ": keepalive\n\n"
-            quiet_since = loop.time()
-        polls += 1
-        await asyncio.sleep(PART_POLL_SECONDS)
+            polls += 1
+            await asyncio.sleep(PART_POLL_SECONDS)
+    finally:
+        if status is not None:
+            status.cancel()
 
 
 def part_audio(clip: Clip, index: int, start: int, end: int) -> bytes | None:
