@@ -7,7 +7,10 @@ Prints figures; asserts nothing.
 
 The page's clock does the timing: an init script notes the click, the moment the first
 ``AudioBufferSourceNode`` is scheduled to sound (the live player's first part, plus the output
-latency), and when the card turns "done". ``--repo`` runs an older checkout (e.g. a
+latency), and when the card turns "done"; and on the way to the first sound, when the form's answer
+came (the clip is recorded and its workflow started), when the first part landed in the store (its
+file's time: the same machine's clock), when its event came (the page asks for the part at once)
+and when the part was fetched. ``--repo`` runs an older checkout (e.g. a
 ``git worktree`` of the commit before live playback) with this checkout's venv, for "before"
 figures: there the first sound can only come after "done", when the user presses play.
 
@@ -31,6 +34,7 @@ from pathlib import Path
 from bench.tts_bench import machine
 
 ROOT = Path(__file__).resolve().parents[1]
+STEPS = ("response", "part stored", "part event", "part fetched")  # on the way to the first sound
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"]
 PARAGRAPH = (
@@ -43,10 +47,22 @@ PARAGRAPH = (
 # Runs in the page before its own scripts: the click, the first scheduled sound, the card's "done".
 PROBE = """
 (() => {
-  const t = (window.benchTimes = { click: null, sound: null, done: null });
+  const t = (window.benchTimes = { click: null, response: null, part: null, fetched: null, sound: null, done: null });
   document.addEventListener("click", (e) => {
     if (e.target.closest && e.target.closest("#tts-form button[type=submit]")) t.click = performance.now();
   }, true);
+  window.benchEpoch = (ms) => performance.timeOrigin + ms;
+  document.addEventListener("htmx:afterRequest", () => {
+    if (t.click !== null && t.response === null) t.response = performance.now();
+  });
+  const fetch = window.fetch;
+  window.fetch = function (url, ...rest) {
+    const first = t.click !== null && t.part === null && String(url).includes("/parts/");
+    if (first) t.part = performance.now();
+    const answer = fetch.call(this, url, ...rest);
+    if (first) answer.then(() => { t.fetched = performance.now(); });
+    return answer;
+  };
   const start = AudioBufferSourceNode.prototype.start;
   AudioBufferSourceNode.prototype.start = function (when = 0, ...rest) {
     if (t.click !== null && t.sound === null) {
@@ -92,13 +108,23 @@ def start_studio(repo: Path, var: Path, port: int) -> subprocess.Popen:
     raise TimeoutError("the site did not come up")
 
 
-async def measure(url: str, n: int, settle: float) -> list[dict[str, float]]:
+def _first_part_time(var: Path, seen: set[Path]) -> float | None:
+    """When a new clip's first streamed part landed in the local store (its file time, epoch ms)."""
+    for path in var.glob("**/part-0000.wav"):
+        if path not in seen:
+            seen.add(path)
+            return path.stat().st_mtime * 1000
+    return None
+
+
+async def measure(url: str, n: int, settle: float, var: Path) -> list[dict[str, float]]:
     from playwright.async_api import async_playwright, expect
 
     rows = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = await browser.new_page()
+        seen: set[Path] = set()
         await page.add_init_script(PROBE)
         await page.goto(f"{url}/signup")
         await page.fill("input[name=email]", f"bench-{uuid.uuid4().hex[:8]}@example.com")
@@ -109,11 +135,23 @@ async def measure(url: str, n: int, settle: float) -> list[dict[str, float]]:
             await page.goto(f"{url}/tts")
             await page.fill("#text", PARAGRAPH)
             await page.click("button:has-text('Generate')")
+            landed = None
             while (t := await page.evaluate("() => window.benchTimes"))["done"] is None:  # CSP: no eval
-                await asyncio.sleep(0.05)
+                landed = landed or _first_part_time(var, seen)
+                await asyncio.sleep(0.02)
+            click = await page.evaluate("(ms) => window.benchEpoch(ms)", t["click"])
             row = {"first_audio": (t["sound"] or t["done"]) - t["click"], "done": t["done"] - t["click"]}
             row["live"] = t["sound"] is not None
-            print(f"  run {i}: first audio {row['first_audio']:.0f} ms, done {row['done']:.0f} ms", flush=True)
+            steps = ""
+            if row["live"] and None not in (t["response"], t["part"], t["fetched"]):
+                # where the first audio's time went: the form's answer, the first part's event, its fetch
+                row |= {"response": t["response"] - t["click"], "part event": t["part"] - t["click"],
+                        "part fetched": t["fetched"] - t["click"]}  # fmt: skip
+                if landed is not None:  # the store's clock is the machine's, as the page's is
+                    row["part stored"] = landed - click
+                steps = ", ".join(f"{k} {row[k]:.0f}" for k in STEPS if k in row)
+                steps = f" ({steps})"
+            print(f"  run {i}: first audio {row['first_audio']:.0f} ms{steps}, done {row['done']:.0f} ms", flush=True)
             if i:
                 rows.append(row)
             await asyncio.sleep(settle)  # the worker idles between requests
@@ -133,14 +171,16 @@ def main() -> None:
         proc = start_studio(args.repo.resolve(), Path(tmp), args.port)
         try:
             time.sleep(args.warmup)
-            rows = asyncio.run(measure(f"http://127.0.0.1:{args.port}", args.n, args.settle))
+            rows = asyncio.run(measure(f"http://127.0.0.1:{args.port}", args.n, args.settle, Path(tmp)))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
     print(f"\nmachine: {machine()}; repo: {args.repo}; paragraph of {len(PARAGRAPH)} characters; n={len(rows)}")
     print(f"live playback: {'yes' if all(r['live'] for r in rows) else 'no (first audio = done)'}")
     print("| click -> | median ms | p90 ms |\n|---|---|---|")
-    for key in ("first_audio", "done"):
+    for key in (*STEPS, "first_audio", "done"):
+        if not all(key in r for r in rows):
+            continue
         values = sorted(r[key] for r in rows)
         p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
         print(f"| {key.replace('_', ' ')} | {statistics.median(values):.0f} | {p90:.0f} |")
