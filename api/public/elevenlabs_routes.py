@@ -46,6 +46,7 @@ from studio.clips import delete_clip
 from studio.db import get_sessionmaker, session_scope
 from studio.kinds import DEFAULT_INFLUENCE, DEFAULT_SECONDS, KINDS
 from studio.models import Clip, ClipStatus, CustomVoice, LedgerEntry, LedgerKind, User, VoiceCategory
+from studio.premade_voices import PremadeVoice, premade_voice
 from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
 from studio.uploads import UnusableAudio, decode_upload
@@ -168,8 +169,9 @@ def _own_voice(user: User, voice_id: str) -> OwnVoice:
 
 
 async def speaking_voice(user: User, voice_id: str) -> str:
-    """A voice the user may speak in: a stock voice or one of their own; 404 for any other (another
-    user's included), 409 for their voice still being fitted (or whose fit failed)."""
+    """A voice the user may speak in: a stock voice, one of their own, or an ElevenLabs premade id
+    (the studio voice ``studio.premade_voices`` maps it to; the user's own voice wins); 404 for any
+    other (another user's included), 409 for their voice still being fitted (or whose fit failed)."""
     if voice_id in VOICES:
         return voice_id
     if not is_custom_voice_id(voice_id):
@@ -178,9 +180,22 @@ async def speaking_voice(user: User, voice_id: str) -> str:
         await asyncio.to_thread(voice_settings, user.id, voice_id)
     except UserError as exc:
         if exc.status_code == 404:
+            if premade := premade_voice(voice_id):
+                return premade.studio_voice
             raise _voice_not_found(voice_id) from None
         raise ApiError(exc.status_code, exc.message, "voice_not_ready") from None
     return voice_id
+
+
+def premade_voice_json(premade: PremadeVoice, preview_url: str | None = None) -> dict[str, Any]:
+    """An ElevenLabs premade id as served here: the studio voice that speaks for it, under the id asked
+    for (its name and labels are the studio voice's; the description says which premade it stands for)."""
+    voice = premade.voice
+    return voice_json(voice, preview_url) | {
+        "voice_id": premade.voice_id,
+        "description": f"Stands in for ElevenLabs' {premade.name}: the nearest studio voice, {voice.id} "
+        f"({voice.accent} English, {voice.gender.lower()}), not the same voice",
+    }
 
 
 def _all_voices(user: User, base_url: str) -> list[dict[str, Any]]:
@@ -291,14 +306,21 @@ def search_voices(
 
 @router.get("/voices/{voice_id}")
 async def get_voice(voice_id: str, request: Request, user: ApiUser, client: MaybeTemporalClient) -> dict[str, Any]:
-    """A stock voice, or one of the user's own (404 for any other). While a voice is being fitted,
+    """A stock voice, one of the user's own, or an ElevenLabs premade id (the studio voice that
+    stands in for it, see ``studio.premade_voices``); 404 for any other. While a voice is being fitted,
     ``fine_tuning.state`` is ``{"kokoro-82m": "fine_tuning"}`` (``status`` "fitting") with its
     progress and "step i of n, similarity x"; then "fine_tuned" ("ready") or "failed" with the reason."""
     base = str(request.base_url)
     if voice_id in VOICES:
         link = await asyncio.to_thread(stock_preview_link, voice_id)
         return voice_json(VOICES[voice_id], absolute(link, base) if link else None)
-    own = await asyncio.to_thread(_own_voice, user, voice_id)
+    try:
+        own = await asyncio.to_thread(_own_voice, user, voice_id)
+    except ApiError:
+        if premade := premade_voice(voice_id):  # the user's own voice wins over the alias
+            link = await asyncio.to_thread(stock_preview_link, premade.studio_voice)
+            return premade_voice_json(premade, absolute(link, base) if link else None)
+        raise
     live = await live_status(client, own.clip) if own.state is VoiceState.FITTING and own.clip else None
     link = await asyncio.to_thread(own_preview_link, own)
     return own_voice_json(own, absolute(link, base) if link else None, live)
