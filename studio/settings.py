@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     vc_max_seconds: float = 300  # 5 minutes
     vc_max_upload_bytes: int = 50 * 1024 * 1024
     vc_profile_cache: Path | None = None
+    # world: WORLD analysis + statistical mapping (words kept best); kokoro: a learned content
+    # encoder + Kokoro's decoder (far closer to the target voice, words less clear: docs/benchmarks.md)
+    vc_engine: Literal["world", "kokoro"] = "world"
     vc_device: Literal["auto", "cpu", "cuda"] = "auto"  # envelope analysis, mapping, resynthesis
     vc_max_concurrent: int = 0  # conversions at once; 0: 4 on CUDA (F0/D4C run on CPU threads), else 2
 

@@ -58,3 +58,19 @@ def median_pitch(samples: np.ndarray, rate: int, fmin: float = 60, fmax: float =
         if ac[lag] > 0.5:
             pitches.append(rate / lag)
     return float(np.median(pitches)) if pitches else 0.0
+
+
+def contour_correlation(a: np.ndarray, b: np.ndarray, rate: int) -> float:
+    """Correlation of two clips' log-F0 contours (pyworld DIO + StoneMask, 10 ms frames) over the
+    frames voiced in both: whether a conversion kept the source's intonation."""
+    import pyworld
+
+    def f0(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.float64)
+        coarse, t = pyworld.dio(x, rate, frame_period=10)
+        return pyworld.stonemask(x, coarse, t, rate)
+
+    fa, fb = f0(a), f0(b)
+    n = min(len(fa), len(fb))
+    voiced = (fa[:n] > 0) & (fb[:n] > 0)
+    return float(np.corrcoef(np.log(fa[:n][voiced]), np.log(fb[:n][voiced]))[0, 1])

@@ -55,14 +55,19 @@ def build_model(target: Path) -> None:
     tmp.replace(target)
 
 
+def fetch_voices_tarball(folder: Path) -> Path:
+    """``npm pack`` the kokoro-js package (all 54 voice packs) into ``folder``."""
+    if shutil.which("npm") is None:
+        raise RuntimeError("npm is needed once to fetch the Kokoro voice packs (kokoro-js)")
+    subprocess.run(["npm", "pack", VOICES_NPM_PACKAGE, "--silent"], cwd=folder, check=True, capture_output=True)
+    return next(folder.glob("kokoro-js-*.tgz"))
+
+
 def build_voices(target: Path, tarball: Path | None = None) -> None:
     """Extract the English voice packs from the kokoro-js npm tarball into one .npz."""
     with tempfile.TemporaryDirectory() as tmp:
         if tarball is None:
-            if shutil.which("npm") is None:
-                raise RuntimeError("npm is needed once to fetch the Kokoro voice packs (kokoro-js)")
-            subprocess.run(["npm", "pack", VOICES_NPM_PACKAGE, "--silent"], cwd=tmp, check=True, capture_output=True)
-            tarball = next(Path(tmp).glob("kokoro-js-*.tgz"))
+            tarball = fetch_voices_tarball(Path(tmp))
         packs: dict[str, np.ndarray] = {}
         with tarfile.open(tarball) as tar:
             for vid in VOICES:

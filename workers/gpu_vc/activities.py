@@ -18,9 +18,10 @@ from activities.inference import bad_input, check_request, heartbeating
 from studio import kinds
 from studio.kinds import ClipKind
 from studio.uploads import UnusableAudio, decode_upload
-from studio.voices import RECIPE_SETTING
+from studio.voices import RECIPE_SETTING, VoiceRecipe
 from workers.gpu_vc import profiles
-from workers.gpu_vc.engine import VC_RATE, WorldConverter
+from workers.gpu_vc.conversion import UnknownVoice
+from workers.gpu_vc.engine import VC_RATE, VoiceConverter
 from workers.gpu_vc.reference import (
     REFERENCE_QUEUE,
     PublishVcReference,
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 PUBLISH_WAIT_SECONDS = 180  # a TTS worker on a CPU renders a reference in under a minute
 
 
-class VcActivities(InferenceActivities[WorldConverter]):
+class VcActivities(InferenceActivities[VoiceConverter]):
     async def await_reference(self, voice: str, recipe: dict | None = None, wait: float = PUBLISH_WAIT_SECONDS) -> None:
         """Make sure the target's profile can be measured here: ask the TTS worker for a missing
         reference (one workflow per voice, shared by concurrent requests) and wait, heartbeating."""
@@ -63,16 +64,21 @@ class VcActivities(InferenceActivities[WorldConverter]):
             samples = await asyncio.to_thread(decode_upload, data, VC_RATE)
         except UnusableAudio as exc:
             raise bad_input(str(exc)) from exc
-        await self.await_reference(req.voice, req.settings.get(RECIPE_SETTING))  # a user's voice: its recipe
+        if self.engine.needs_reference:
+            await self.await_reference(req.voice, req.settings.get(RECIPE_SETTING))  # a user's voice: its recipe
+        recipe = VoiceRecipe.from_settings(req.settings)
         async with heartbeating(0, 1) as beat:
             try:
                 result = await asyncio.to_thread(
-                    self.engine.convert, samples, VC_RATE, req.voice, pitch, formant, beat.progress_from_thread
+                    self.engine.convert, samples, VC_RATE, req.voice, pitch, formant, beat.progress_from_thread, recipe
                 )
+            except UnknownVoice as exc:
+                raise bad_input(f"This voice cannot be used as a target: {exc}.") from exc
             except ValueError as exc:  # too little voiced speech to analyse
                 raise bad_input(f"Could not find enough speech in this recording: {exc}.") from exc
-        log.info(
-            "clip %s -> %s: warp %.2f, similarity %.3f -> %.3f",
-            req.clip_id, req.voice, result.warp, result.similarity_before, result.similarity_after,
-        )  # fmt: skip
+        if result.similarity_after is not None:
+            log.info(
+                "clip %s -> %s: warp %.2f, similarity %.3f -> %.3f",
+                req.clip_id, req.voice, result.warp, result.similarity_before, result.similarity_after,
+            )  # fmt: skip
         return self.result(await self.spool(req, result.samples, result.rate), len(result.samples) / result.rate)

@@ -14,24 +14,24 @@
 
 Everything but F0 and aperiodicity is tensor work on the converter's device (CUDA when
 present); speaker embeddings too (``speaker``). The engine is
-pluggable: anything with ``convert(samples, rate, voice, pitch, formant, progress)`` (and the
-skeleton's ``name`` and ``warm_up``, ``workers.engines.Engine``) that
-returns a ``Conversion`` can replace it (e.g. a neural model when weights are available).
+pluggable (``VoiceConverter``): ``workers.gpu_vc.kokoro_engine`` renders through Kokoro's own
+decoder instead (``STUDIO_VC_ENGINE=kokoro``).
 """
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 
 from studio.settings import get_settings
+from studio.voices import VoiceRecipe
 from workers.devices import resolve_device
 from workers.engines import one_per_process
 from workers.gpu_vc import features, profiles, speaker, vocoder, world
+from workers.gpu_vc.conversion import VC_RATE, Conversion
 
-VC_RATE = 24_000  # the converter works on (and returns) 24 kHz mono: sources are decoded to it
 WARP_CANDIDATES = (0.88, 0.94, 1.0, 1.06, 1.12, 1.18)
 WARP_PENALTY = 0.25  # similarity given up per unit of |ln warp|
 TUNING_EXCERPT_SECONDS = 8.0
@@ -39,15 +39,19 @@ TUNING_EXCERPT_SECONDS = 8.0
 Progress = Callable[[int, int], None]
 
 
-@dataclass
-class Conversion:
-    """The converted clip; similarities to the target are measured on the tuning excerpt."""
+class VoiceConverter(Protocol):
+    """What the voice-changer activity asks of an engine (this one, or ``kokoro_engine``'s)."""
 
-    samples: np.ndarray
-    rate: int
-    warp: float
-    similarity_before: float
-    similarity_after: float
+    name: str
+    needs_reference: bool  # the target's reference speech must be in the object store first
+    device: torch.device
+
+    def warm_up(self) -> None: ...
+
+    def convert(
+        self, samples: np.ndarray, rate: int, voice: str, pitch: float = 0.0, formant: float | None = None,
+        progress: Progress | None = None, recipe: VoiceRecipe | None = None,
+    ) -> Conversion: ...  # fmt: skip
 
 
 def describe(f0: torch.Tensor, sp: torch.Tensor, warps: torch.Tensor) -> features.VoiceStats:
@@ -85,6 +89,7 @@ def map_voice(
 
 class WorldConverter:
     name = "world-statistical"
+    needs_reference = True  # the target's profile is measured on speech the TTS worker renders
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = torch.device(device)
@@ -114,8 +119,11 @@ class WorldConverter:
         pitch: float = 0.0,
         formant: float | None = None,
         progress: Progress | None = None,
+        recipe: VoiceRecipe | None = None,
     ) -> Conversion:
-        """Convert mono float samples at ``rate`` (must be VC_RATE) into ``voice``."""
+        """Convert mono float samples at ``rate`` (must be VC_RATE) into ``voice``. A user's voice
+        (``recipe``) needs nothing more here: its profile came from reference speech the TTS worker
+        rendered from the recipe (``needs_reference``)."""
         assert rate == VC_RATE, "decode the source at VC_RATE first"
         report = progress or (lambda done, total: None)
         candidates = [formant] if formant else list(WARP_CANDIDATES)
@@ -147,6 +155,12 @@ class WorldConverter:
 
 
 @one_per_process
-def vc_converter() -> WorldConverter:
-    """The process-wide converter, on the device the settings choose."""
-    return WorldConverter(resolve_device(get_settings().vc_device))
+def vc_converter() -> VoiceConverter:
+    """The process-wide converter the settings choose (``STUDIO_VC_ENGINE``), on their device."""
+    settings = get_settings()
+    device = resolve_device(settings.vc_device)
+    if settings.vc_engine == "kokoro":
+        from workers.gpu_vc.kokoro_engine import kokoro_converter
+
+        return kokoro_converter(device)
+    return WorldConverter(device)

@@ -58,6 +58,18 @@ class BatchRow:
 
 
 @dataclass
+class DecoderInputs:
+    """The decoder's inputs for a padded batch: phoneme features repeated over their frames (40 per
+    second), F0 (Hz) and energy at twice that rate, the frames' span, and frames per phoneme."""
+
+    asr: Tensor  # [B, 512, F]
+    f0: Tensor  # [B, 2F]
+    energy: Tensor  # [B, 2F]
+    frames: Span
+    durations: Tensor  # [B, T]
+
+
+@dataclass
 class Synthesis:
     audio: Tensor  # [samples] float32
     durations: Tensor  # [tokens] frames per phoneme
@@ -88,9 +100,15 @@ class KokoroModel(nn.Module):
     def render(self, ids: Tensor, lengths: Tensor, styles: Tensor, speeds: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """``forward`` outside inference mode: the voice fitter's audio stays a differentiable
         function of the style (durations are whole frames and carry no gradient)."""
-        tokens = Span.of(lengths, ids.device, ids.shape[1])
-        prosody_style, decoder_style = styles[:, self.style_dim :], styles[:, : self.style_dim]
+        inputs = self.decoder_inputs(ids, lengths, styles, speeds)
+        audio = self.decode(inputs, styles)
+        return audio, inputs.frames.host_lengths * SAMPLES_PER_FRAME, inputs.durations
 
+    def decoder_inputs(self, ids: Tensor, lengths: Tensor, styles: Tensor, speeds: Tensor) -> DecoderInputs:
+        """Everything the decoder is given for these phonemes in these voices: what the voice
+        changer's content encoder learns to read back from audio."""
+        tokens = Span.of(lengths, ids.device, ids.shape[1])
+        prosody_style = styles[:, self.style_dim :]
         bert = self.bert(ids, tokens)
         d = self.predictor.text_encoder(self.bert_encoder(bert), prosody_style, tokens)  # [B, T, C]
         durations = self.predictor.durations(d, speeds, tokens)
@@ -98,8 +116,12 @@ class KokoroModel(nn.Module):
         en, frames = expand_to_frames(d.transpose(1, 2), durations)
         f0, energy = self.predictor.curves(en, prosody_style, frames)
         asr, _ = expand_to_frames(self.text_encoder(ids, tokens), durations)
-        audio = self.decoder(asr, f0, energy, decoder_style, frames)
-        return audio, frames.host_lengths * SAMPLES_PER_FRAME, durations
+        return DecoderInputs(asr, f0, energy, frames, durations)
+
+    def decode(self, inputs: DecoderInputs, styles: Tensor) -> Tensor:
+        """The waveform [B, frames * SAMPLES_PER_FRAME] for decoder inputs in voices ``styles`` [B, 256]
+        (only the first half, the decoder's style, is read)."""
+        return self.decoder(inputs.asr, inputs.f0, inputs.energy, styles[:, : self.style_dim], inputs.frames)
 
     def synthesize(self, batch: Sequence[BatchRow], half: torch.dtype | None = None) -> list[Synthesis]:
         """Run utterances of any lengths as one padded batch; each gets exactly its own audio.
