@@ -699,8 +699,9 @@ def list_history(
 ) -> dict[str, Any]:  # fmt: skip
     """Newest first; pass the returned ``last_history_item_id`` as ``start_after_history_item_id``."""
     query = select(Clip).where(Clip.user_id == user.id)
-    if voice_id:
-        query = query.where(Clip.voice == voice_id)
+    if voice_id:  # a premade ElevenLabs id finds the clips its studio voice spoke
+        premade = premade_voice(voice_id)
+        query = query.where(Clip.voice.in_({voice_id} | ({premade.studio_voice} if premade else set())))
     if start_after_history_item_id:
         after = _owned(db, user, start_after_history_item_id)
         query = query.where(

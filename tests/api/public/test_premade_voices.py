@@ -33,7 +33,7 @@ from temporal.client import connect
 from tests import services
 from tests.api.routers.test_clips import user_by_email_fragment
 from tests.api.routers.test_voices import blend, new_voice_id
-from tests.conftest import API_TEST_NAMESPACE, make_user, reset_caches
+from tests.conftest import API_TEST_NAMESPACE, make_clip, make_user, reset_caches
 from tests.site import create_key, sign_up
 from workers.gpu_tts.activities import TtsActivities
 from workers.gpu_tts.engine import KokoroEngine, tts_engine
@@ -114,6 +114,16 @@ async def test_a_users_own_voice_wins_over_a_premade_id(api) -> None:  # noqa: A
     assert mine["name"] == "My Rachel" and mine["is_owner"] and mine["category"] == "generated"
     assert await speaking_voice(user, RACHEL) == RACHEL  # spoken as the user's blend, not af_heart
     assert await speaking_voice(make_user(), RACHEL) == "af_heart"  # anyone else gets the alias
+
+
+async def test_history_filtered_by_a_premade_id_finds_its_studio_voices_clips(api) -> None:  # noqa: ANN001
+    site, user, key, _ = api
+    heart, adam = make_clip(user, text="Spoken by af_heart."), make_clip(user, text="Spoken by am_adam.")
+    with session_scope() as s:
+        s.execute(update(Clip).where(Clip.id == adam.id).values(voice="am_adam"))
+    for voice_id, expected in ((RACHEL, {heart.id}), (ADAM, {adam.id}), ("af_heart", {heart.id}), (UNKNOWN, set())):
+        found = (await site.get("/v1/history", params={"voice_id": voice_id}, headers={"xi-api-key": key})).json()
+        assert {item["history_item_id"] for item in found["history"]} == {str(i) for i in expected}, voice_id
 
 
 # The official SDK against the app under uvicorn with the real workers and Kokoro
