@@ -8,6 +8,14 @@ import numpy as np
 VC_RATE = 24_000  # the converter works on (and returns) 24 kHz mono: sources are decoded to it
 
 
+def limit_peak(samples: np.ndarray, ceiling: float = 0.99) -> np.ndarray:
+    """Scale a converted clip down (in place) if it would clip; leave it as it is otherwise."""
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if peak > ceiling:
+        samples *= ceiling / peak
+    return samples
+
+
 @dataclass
 class Conversion:
     """The converted clip. The WORLD engine measures speaker similarity to the target on its

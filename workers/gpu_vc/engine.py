@@ -30,7 +30,7 @@ from studio.voices import VoiceRecipe
 from workers.devices import resolve_device
 from workers.engines import one_per_process
 from workers.gpu_vc import features, profiles, speaker, vocoder, world
-from workers.gpu_vc.conversion import VC_RATE, Conversion
+from workers.gpu_vc.conversion import VC_RATE, Conversion, limit_peak
 
 WARP_CANDIDATES = (0.88, 0.94, 1.0, 1.06, 1.12, 1.18)
 WARP_PENALTY = 0.25  # similarity given up per unit of |ln warp|
@@ -147,9 +147,7 @@ class WorldConverter:
         report(3, total)
         converted = self.render(analysis, source.select(best), target.stats, [candidates[best]], pitch)[0]
         converted = converted[: len(samples)]
-        peak = float(np.max(np.abs(converted))) if len(converted) else 0.0
-        if peak > 0.99:
-            converted *= 0.99 / peak
+        limit_peak(converted)
         report(total, total)
         return Conversion(converted, rate, candidates[best], similarities[0], similarities[best + 1])
 

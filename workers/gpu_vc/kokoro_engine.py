@@ -32,7 +32,7 @@ from workers.gpu_tts.kokoro_torch.model import SAMPLES_PER_FRAME, DecoderInputs,
 from workers.gpu_tts.kokoro_torch.text import expand_to_frames
 from workers.gpu_vc.content.encoder import ContentEncoder, load_encoder
 from workers.gpu_vc.content.mel import LogMel
-from workers.gpu_vc.conversion import VC_RATE, Conversion, UnknownVoice
+from workers.gpu_vc.conversion import VC_RATE, Conversion, UnknownVoice, limit_peak
 
 if TYPE_CHECKING:  # these need the studio's settings; the GPU bench runs without them
     from studio.voices import VoiceRecipe
@@ -244,9 +244,7 @@ class KokoroConverter:
             out[start : start + len(piece)] += piece
             report(i + 2, total)
         converted = np.concatenate([out.cpu().numpy(), np.zeros(len(samples) - len(out), np.float32)])
-        peak = float(np.max(np.abs(converted)))
-        if peak > 0.99:
-            converted *= 0.99 / peak
+        limit_peak(converted)
         return Conversion(converted, rate, 1.0, None, None)
 
 
