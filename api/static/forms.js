@@ -1,0 +1,1 @@
+/* placeholder: filled by the site work on issue 18 */
