@@ -21,7 +21,7 @@ from api.errors import LoginRequired, UserError
 from api.login_throttle import throttle_from_settings
 from api.public import elevenlabs_routes, openai_routes, stream_input
 from api.public.errors import ApiError, error_response, is_public_api
-from api.routers import account, auth, clips, sound_effects, tts, voice_changer, voices
+from api.routers import account, auth, clips, site, sound_effects, tts, voice_changer, voices
 from api.security_headers import SecurityHeaders
 from api.templating import is_htmx, render
 from studio.settings import ROOT, get_settings
@@ -139,3 +139,4 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
+        site,

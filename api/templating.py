@@ -29,4 +29,6 @@ def render_fragment(request: Request, name: str, **context) -> str:
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """Whether the page asked for a fragment. Boosted navigation (a link or form the whole site
+    boosts) asks for a whole page: it swaps the page in and keeps the playbar playing."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"

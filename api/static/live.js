@@ -27,6 +27,8 @@
     }
   }, true);
 
+  const players = new Set(); // live players with sound scheduled: one thing plays at a time
+
   class PartPlayer {
     constructor(card) {
       this.card = card;
@@ -72,6 +74,9 @@
       if (this.at < soonest) this.at = soonest; // the first part, or the next was late: play it now
       source.start(this.at);
       if (first) {
+        players.add(this);
+        const bar = document.getElementById("playbar-audio");
+        if (bar) bar.pause();
         const latency = (ctx.outputLatency || ctx.baseLatency || 0) * 1000;
         timing.firstAudio.push(performance.now() + (this.at - ctx.currentTime) * 1000 + latency);
         this.card.classList.add("playing");
@@ -89,6 +94,7 @@
     }
 
     stop() {
+      players.delete(this);
       for (const source of this.sources) {
         try { source.stop(); } catch (err) { /* not started yet */ }
       }
@@ -153,6 +159,7 @@
   const POLL_MS = 2000;
   let streams = 0;
   const waiting = [];
+  const open = new Map(); // card -> release(): streams to close when their card leaves the page
 
   function connect(card) {
     if (card.dataset.connected) return;
@@ -167,11 +174,13 @@
     const state = {};
     const source = new EventSource(card.dataset.events);
     const release = () => {
+      if (!open.delete(card)) return;
       source.close();
       streams -= 1;
       const next = waiting.shift();
       if (next && next.isConnected) { delete next.dataset.connected; connect(next); }
     };
+    open.set(card, release);
     source.addEventListener("progress", (e) => showProgress(card, JSON.parse(e.data), state));
     source.addEventListener("part", (e) => player && player.add(JSON.parse(e.data)));
     source.addEventListener("done", (e) => {
@@ -208,6 +217,18 @@
     if (root.matches && root.matches("article.clip[data-events]")) connect(root);
     if (root.querySelectorAll) root.querySelectorAll("article.clip[data-events]").forEach(connect);
   }
+
+  // Another page swapped in (boosted navigation): the old cards' streams are not needed any more,
+  // except a clip that is speaking as it is made: it keeps its stream and talks to the end.
+  document.addEventListener("htmx:afterSwap", () => {
+    for (const [card, release] of open) if (!card.isConnected && !card.hasAttribute("data-listen")) release();
+    for (let i = waiting.length - 1; i >= 0; i--) if (!waiting[i].isConnected) waiting.splice(i, 1);
+  });
+
+  // The playbar starting: stop live speech, so two clips never talk at once.
+  document.addEventListener("play", (event) => {
+    if (event.target.id === "playbar-audio") for (const player of [...players]) player.stop();
+  }, true);
 
   document.addEventListener("DOMContentLoaded", () => scan(document));
   document.addEventListener("htmx:load", (event) => scan(event.target));
