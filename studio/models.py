@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from studio.kinds import ClipKind  # declared with each kind's rules
@@ -80,10 +81,21 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+LIVE_KEY = sql("revoked_at IS NULL")  # an API key that still authenticates
+
+
 class ApiKey(Base):
     """A user's key for the public API. Only a SHA-256 of the key is stored; it is shown once."""
 
     __tablename__ = "api_keys"
+    # A name tells a user's live keys apart on the account page, so no two live keys share one; a
+    # revoked key keeps its name, which may be given to a new key (migration 0005).
+    __table_args__ = (
+        Index(
+            "uq_api_keys_user_live_name", "user_id", "name", unique=True,
+            postgresql_where=LIVE_KEY, sqlite_where=LIVE_KEY,
+        ),
+    )  # fmt: skip
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -23,6 +23,7 @@ async def sign_up(client: httpx.AsyncClient, email: str | None = None, password:
 
 async def create_key(site: httpx.AsyncClient, name: str = "laptop") -> str:
     token = csrf_from((await site.get("/account")).text)
-    page = await site.post("/account/keys", data={"name": name, "csrf_token": token})
-    assert page.status_code == 200
+    # Post/redirect/get: the key is shown once, on the account page the POST redirects to.
+    page = await site.post("/account/keys", data={"name": name, "csrf_token": token}, follow_redirects=True)
+    assert page.status_code == 200, page.text
     return re.search(r'<pre id="new-key">([^<]+)</pre>', page.text).group(1)

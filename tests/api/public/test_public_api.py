@@ -60,7 +60,7 @@ async def test_revoking_from_the_account_page(api) -> None:  # noqa: ANN001
     with session_scope() as s:
         key_id = s.scalar(select(ApiKey.id).where(ApiKey.user_id == user.id))
     token = csrf_from((await site.get("/account")).text)
-    resp = await site.post(f"/account/keys/{key_id}/revoke", data={"csrf_token": token})
+    resp = await site.post(f"/account/keys/{key_id}/revoke", data={"csrf_token": token}, follow_redirects=True)
     assert resp.status_code == 200 and "revoked" in resp.text
     assert (await site.get("/v1/models", headers={"xi-api-key": key})).status_code == 401
 
