@@ -4,11 +4,20 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from api.security import csrf_token
-from studio.settings import ROOT
+from studio.settings import ROOT, get_settings
 from temporal.client import workflow_ui_url
 
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.globals["workflow_ui_url"] = workflow_ui_url
+
+
+def is_operator(user: object) -> bool:
+    """Whether ``user`` runs this installation (``STUDIO_OPERATOR_EMAILS``): only operators see links
+    into the Temporal Web UI, which shows every user's clips and has no login of its own."""
+    return user is not None and get_settings().is_operator_email(getattr(user, "email", None))
+
+
+templates.env.globals["is_operator"] = is_operator
 
 
 def _page_context(request: Request, context: dict) -> dict:

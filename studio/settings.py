@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # Who sees each clip's "Workflow in Temporal" link (comma-separated e-mails, any case). The Temporal
+    # Web UI shows every user's text, so only operators get the link; docs/operators.md says how to put
+    # the UI itself behind authentication (the link alone protects nothing).
+    operator_emails: Annotated[list[str], NoDecode] = []
 
     # Credits and limits (seed values)
     signup_credits: int = 10_000
@@ -130,7 +134,7 @@ class Settings(BaseSettings):
     sfx_device: Literal["auto", "cpu", "cuda"] = "auto"
     sfx_steps: int = 50  # diffusion steps
 
-    @field_validator("voice_fit_basis", mode="before")
+    @field_validator("voice_fit_basis", "operator_emails", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
@@ -144,6 +148,10 @@ class Settings(BaseSettings):
         elif self.public_url.startswith("https://") and len(self.secret_key) < MIN_PRODUCTION_SECRET_CHARS:
             raise ValueError(f"STUDIO_SECRET_KEY must have at least {MIN_PRODUCTION_SECRET_CHARS} characters.")
         return self
+
+    def is_operator_email(self, email: str | None) -> bool:
+        """E-mails compare without case: "Ops@Example.com" in the setting matches the account."""
+        return bool(email) and email.strip().lower() in {e.lower() for e in self.operator_emails}
 
     @property
     def vc_profiles_dir(self) -> Path:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from studio.db import session_scope
 from studio.models import Clip, ClipKind, ClipStatus, User, workflow_id_for
+from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
 from temporal.client import connect
 from tests.site import sign_up
@@ -62,8 +63,12 @@ async def test_a_malformed_post_is_a_4xx_not_a_500(site: httpx.AsyncClient) -> N
     assert 400 <= resp.status_code < 500
 
 
-async def test_generate_starts_a_workflow_named_after_the_clip(site: httpx.AsyncClient) -> None:
-    token = await sign_up(site)
+async def test_generate_starts_a_workflow_named_after_the_clip(
+    site: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_OPERATOR_EMAILS", "ops@example.com")  # operators see the Temporal link
+    get_settings.cache_clear()
+    token = await sign_up(site, "ops@example.com")
     resp = await generate(site, token, text="  A clip that waits for a worker.  ")
     assert resp.status_code == 202
     clip_id = re.search(r'id="clip-([0-9a-f-]+)"', resp.text).group(1)
@@ -122,12 +127,13 @@ async def test_history_is_paginated_newest_first(site: httpx.AsyncClient) -> Non
     await sign_up(site)
     user = user_by_email_fragment((await site.get("/tts")).text)
     add_clips(user, 12)
+    card_texts = r'<p class="text"[^>]*>clip number (\d+)'  # the card's text (its title repeats it)
     first = (await site.get("/history")).text
-    shown = re.findall(r"clip number (\d+)", first)
+    shown = re.findall(card_texts, first)
     assert shown == [str(i) for i in range(11, 1, -1)]
     assert "Page 1 of 2" in first and "/history?page=2" in first
     second = (await site.get("/history?page=2")).text
-    assert re.findall(r"clip number (\d+)", second) == ["1", "0"]
+    assert re.findall(card_texts, second) == ["1", "0"]
     assert (await site.get("/history?page=0")).status_code == 422
 
 
