@@ -181,5 +181,5 @@ def waveform_svg(values: list[float], width: int = 240, height: int = 40) -> str
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
         ' preserveAspectRatio="none" role="img" aria-label="Waveform">'
-        '<g fill="#4f46e5">' + "".join(rects) + "</g></svg>"
+        '<g fill="#4338ca">' + "".join(rects) + "</g></svg>"
     )
