@@ -5,6 +5,7 @@
 
 import asyncio
 import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +25,8 @@ from api.public.errors import ApiError, error_response, is_public_api
 from api.routers import account, auth, clips, site, sound_effects, tts, voice_changer, voices
 from api.security_headers import SecurityHeaders
 from api.templating import is_htmx, render
+from studio.db import get_sessionmaker
+from studio.models import User
 from studio.settings import ROOT, get_settings
 from temporal.client import connect
 
@@ -47,11 +50,64 @@ class TemporalConnection:
             return self._client
 
 
-def _error_response(request: Request, message: str, status_code: int, headers: dict | None = None) -> Response:
+# What an HTML error page says above the message, and what to try; by status.
+ERROR_PAGES: dict[int, tuple[str, str]] = {
+    400: ("That request did not work", "Check the form and try again."),
+    401: ("Please sign in", "Sign in to continue."),
+    402: ("Not enough credits", "A smaller request costs less; credits come back when a generation fails."),
+    403: ("Not allowed", "If the page was open for a long time, reload it and try again."),
+    404: ("Page not found", "The address may be mistyped, or the page or clip was deleted."),
+    405: ("Not available at this address", "This address does not take that kind of request; use the links below."),
+    409: ("That clashes with something", "Change it and try again."),
+    413: ("Too large", "Choose a smaller file."),
+    422: ("Please check what you entered", "Change it and try again."),
+    429: ("Slow down a moment", "Too many requests in a short time; try again shortly."),
+    503: ("Busy right now", "The studio is busy or restarting; try again in a moment."),
+}
+
+
+def _error_page(status_code: int) -> tuple[str, str]:
+    if status_code in ERROR_PAGES:
+        return ERROR_PAGES[status_code]
+    if status_code >= 500:
+        return "Something went wrong on our side", "It has been logged. Try again, or go somewhere else."
+    return "That did not work", ""
+
+
+def _signed_in_user(request: Request) -> User | None:
+    """The visitor's account for an error page's nav. Errors often come before (or instead of) the
+    route's CurrentUser dependency, so it is looked up here; any failure shows the page without nav."""
+    user = getattr(request.state, "user", None)
+    if user is not None or "session" not in request.scope:
+        return user
+    user_id = request.session.get("user_id")
+    if not user_id:
+        return None
+    try:
+        with get_sessionmaker()() as db:
+            user = db.get(User, uuid.UUID(str(user_id)))
+    except Exception:  # noqa: BLE001 - an error page must render whatever the database does
+        return None
+    if user is None or request.session.get("session_version") != user.session_version:
+        return None
+    return user
+
+
+async def _error_response(
+    request: Request, message: str, status_code: int, headers: dict | None = None, find_user: bool = True
+) -> Response:
+    """JSON under the public API; an HTML fragment for htmx (it lands where the form's result would);
+    else error.html in the full layout, with the nav when signed in."""
     if is_public_api(request):
         return error_response(request, status_code, message, headers=headers)
-    template = "partials/error.html" if is_htmx(request) else "error.html"
-    return render(request, template, status_code=status_code, headers=headers, message=message)
+    if is_htmx(request):
+        return render(request, "partials/error.html", status_code=status_code, headers=headers, message=message)
+    user = await asyncio.to_thread(_signed_in_user, request) if find_user else None
+    title, hint = _error_page(status_code)
+    return render(
+        request, "error.html", status_code=status_code, headers=headers, message=message, user=user,
+        title=title, hint=hint,
+    )  # fmt: skip
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -89,6 +145,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders, media_origins=(s3_origin,) if s3_origin else ())
     app.mount("/static", StaticFiles(directory=ROOT / "api" / "static"), name="static")
     for module in (
+        site,
         auth,
         tts,
         voice_changer,
@@ -109,7 +166,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> Response:
-        return _error_response(request, exc.message, exc.status_code, exc.headers)
+        return await _error_response(request, exc.message, exc.status_code, exc.headers)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -122,21 +179,31 @@ def create_app() -> FastAPI:
     async def database_busy(request: Request, exc: OperationalError | PoolTimeout) -> Response:
         # A lock or statement timeout (PostgreSQL) or a busy SQLite: the request can be retried.
         log.warning("database busy on %s: %s", request.url.path, exc)
-        return _error_response(
-            request, "The studio is busy right now; try again in a moment.", 503, {"Retry-After": "2"}
+        return await _error_response(
+            request, "The studio is busy right now; try again in a moment.", 503, {"Retry-After": "2"}, find_user=False
         )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        return _error_response(request, _validation_message(exc), 422)
+        return await _error_response(request, _validation_message(exc), 422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        message = "Page not found." if exc.status_code == 404 else str(exc.detail)
-        return _error_response(request, message, exc.status_code)
+        if exc.status_code == 404:
+            message = "There is no page at this address."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not accepted at {request.url.path}."
+        else:
+            message = str(exc.detail)
+        return await _error_response(request, message, exc.status_code, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette logs the exception and re-raises it after this answer: the visitor gets a page
+        # in the layout instead of a bare "Internal Server Error".
+        return await _error_response(request, "Something went wrong while answering this request.", 500)
 
     return app
 
 
 app = create_app()
-        site,

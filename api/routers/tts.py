@@ -4,24 +4,19 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse
 
 from api.clip_events import SITE_STREAM
 from api.deps import CsrfChecked, CurrentUser, TemporalClient
+from api.forms import price_rule, reuse
 from api.generation import start_tts
 from api.routers.clips import queued_card
 from api.routers.voices import ready_voices
 from api.templating import render
-from studio.kinds import MAX_SPEED, MIN_SPEED
+from studio.kinds import MAX_SPEED, MIN_SPEED, ClipKind
 from studio.settings import get_settings
 from studio.voices import DEFAULT_VOICE, VOICES
 
 router = APIRouter()
-
-
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/tts", status_code=303)
 
 
 def chosen_voice(voice: str, own_voices: list) -> str:
@@ -30,14 +25,23 @@ def chosen_voice(voice: str, own_voices: list) -> str:
 
 
 @router.get("/tts")
-async def tts_page(request: Request, user: CurrentUser, voice: Annotated[str, Query(max_length=64)] = ""):  # noqa: ANN201
+async def tts_page(
+    request: Request,
+    user: CurrentUser,
+    voice: Annotated[str, Query(max_length=64)] = "",
+    use: Annotated[str, Query(max_length=64)] = "",
+):  # noqa: ANN201
+    """The form; ``?use=<clip id>`` fills it from one of the user's speech clips ("use again")."""
     settings = get_settings()
     own_voices = await asyncio.to_thread(ready_voices, user.id)
+    again = await asyncio.to_thread(reuse, user.id, use, ClipKind.TTS)
+    speed = float(again.get("speed", 1.0)) if again else 1.0
     return render(
         request, "tts.html", voices=VOICES.values(), own_voices=own_voices,
-        default_voice=chosen_voice(voice, own_voices),
-        max_chars=settings.max_text_chars, price=settings.price_per_generation,
-        min_speed=MIN_SPEED, max_speed=MAX_SPEED,
+        default_voice=chosen_voice(voice or (again.voice if again else ""), own_voices),
+        max_chars=settings.max_text_chars, pricing=price_rule(ClipKind.TTS),
+        min_speed=MIN_SPEED, max_speed=MAX_SPEED, again=again,
+        text=again.text if again else "", speed=min(max(speed, MIN_SPEED), MAX_SPEED),
     )  # fmt: skip
 
 

@@ -37,7 +37,13 @@ async def upload(site: httpx.AsyncClient, token: str, data: bytes, name: str = "
 async def test_page_renders_with_voices(site: httpx.AsyncClient) -> None:
     await sign_up(site)
     page = await site.get("/voice-changer")
-    assert page.status_code == 200 and "MediaRecorder" in page.text and 'value="bm_george"' in page.text
+    assert page.status_code == 200 and 'value="bm_george"' in page.text
+    # The recorder: a record button and a drop zone whose file input is hidden but still focusable
+    # (its behaviour, MediaRecorder included, is in the static forms.js the layout links).
+    assert "data-record" in page.text and re.search(
+        r'<input type="file" id="audio"[^>]*class="visually-hidden"', page.text
+    )
+    assert "MediaRecorder" in (await site.get("/static/forms.js")).text
 
 
 async def test_a_good_upload_is_stored_and_its_workflow_started(site: httpx.AsyncClient) -> None:
