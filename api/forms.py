@@ -2,8 +2,9 @@
 as it is edited exactly as the server will charge it, and "use again", a form filled from a clip.
 """
 
+import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from studio.db import session_scope
@@ -74,3 +75,20 @@ def reuse(user_id: uuid.UUID, clip_id: str, kind: ClipKind) -> Reuse | None:
         if clip is None or clip.user_id != user_id or clip.kind != kind:
             return Reuse(note=NOT_FOUND)
         return Reuse(text=clip.text, voice=clip.voice, settings=dict(clip.settings or {}))
+
+
+def clamped(value: Any, default: float, low: float, high: float) -> float:  # noqa: ANN401
+    """A stored setting as a number inside the form's range (the default for anything odd)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return default if math.isnan(number) else min(max(number, low), high)
+
+
+def with_voice_note(again: Reuse | None, voice_shown: str) -> Reuse | None:
+    """Says so when the clip's voice can no longer be picked (a deleted voice of the user's own)."""
+    if again is None or not again.voice or again.voice == voice_shown or again.settings is None:
+        return again
+    note = "The voice it used is no longer available, so the default voice is chosen."
+    return replace(again, note=f"{again.note} {note}".strip())

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Query, Request
 
 from api.deps import CsrfChecked, CurrentUser, TemporalClient
 from api.errors import UserError
-from api.forms import price_rule, reuse
+from api.forms import clamped, price_rule, reuse
 from api.generation import start_sound_effect
 from api.routers.clips import queued_card
 from api.templating import render
@@ -29,8 +29,8 @@ async def sound_effects_page(request: Request, user: CurrentUser, use: Annotated
             seconds, influence, variations, seed = kinds.sound_effect_params(again.settings)
             form = {
                 "prompt": again.text[: kinds.MAX_PROMPT_CHARS],
-                "duration": min(max(seconds, kinds.MIN_SECONDS), kinds.MAX_SECONDS),
-                "influence": min(max(influence, 0.0), 1.0),
+                "duration": clamped(seconds, kinds.DEFAULT_SECONDS, kinds.MIN_SECONDS, kinds.MAX_SECONDS),
+                "influence": clamped(influence, kinds.DEFAULT_INFLUENCE, 0.0, 1.0),
                 "variations": min(max(variations, 1), kinds.MAX_VARIATIONS),
                 "seed": str(seed),
             }

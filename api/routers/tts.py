@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Query, Request
 
 from api.clip_events import SITE_STREAM
 from api.deps import CsrfChecked, CurrentUser, TemporalClient
-from api.forms import price_rule, reuse
+from api.forms import clamped, price_rule, reuse, with_voice_note
 from api.generation import start_tts
 from api.routers.clips import queued_card
 from api.routers.voices import ready_voices
@@ -35,13 +35,13 @@ async def tts_page(
     settings = get_settings()
     own_voices = await asyncio.to_thread(ready_voices, user.id)
     again = await asyncio.to_thread(reuse, user.id, use, ClipKind.TTS)
-    speed = float(again.get("speed", 1.0)) if again else 1.0
+    shown = chosen_voice(voice or (again.voice if again else ""), own_voices)
     return render(
-        request, "tts.html", voices=VOICES.values(), own_voices=own_voices,
-        default_voice=chosen_voice(voice or (again.voice if again else ""), own_voices),
+        request, "tts.html", voices=VOICES.values(), own_voices=own_voices, default_voice=shown,
         max_chars=settings.max_text_chars, pricing=price_rule(ClipKind.TTS),
-        min_speed=MIN_SPEED, max_speed=MAX_SPEED, again=again,
-        text=again.text if again else "", speed=min(max(speed, MIN_SPEED), MAX_SPEED),
+        min_speed=MIN_SPEED, max_speed=MAX_SPEED, again=again if voice else with_voice_note(again, shown),
+        text=again.text if again else "",
+        speed=clamped(again.get("speed") if again else 1.0, 1.0, MIN_SPEED, MAX_SPEED),
     )  # fmt: skip
 
 

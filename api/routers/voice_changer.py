@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from api.deps import CsrfChecked, CurrentUser, TemporalClient
-from api.forms import Reuse, price_rule, reuse
+from api.forms import Reuse, clamped, price_rule, reuse, with_voice_note
 from api.generation import start_voice_conversion
 from api.routers.clips import queued_card
 from api.routers.tts import chosen_voice
@@ -57,16 +57,13 @@ async def voice_changer_page(
     settings = get_settings()
     own_voices = await asyncio.to_thread(ready_voices, user.id)
     again = _with_recording_note(await asyncio.to_thread(reuse, user.id, use, ClipKind.VOICE_CONVERSION))
-    try:
-        pitch = min(max(float(again.get("pitch", 0.0)) if again else 0.0, MIN_PITCH), MAX_PITCH)
-    except (TypeError, ValueError):
-        pitch = 0.0
+    pitch = clamped(again.get("pitch") if again else 0.0, 0.0, MIN_PITCH, MAX_PITCH)
+    shown = chosen_voice(voice or (again.voice if again else ""), own_voices)
     return render(
-        request, "voice_changer.html", voices=VOICES.values(), own_voices=own_voices,
-        default_voice=chosen_voice(voice or (again.voice if again else ""), own_voices),
+        request, "voice_changer.html", voices=VOICES.values(), own_voices=own_voices, default_voice=shown,
         pricing=price_rule(ClipKind.VOICE_CONVERSION), max_minutes=settings.vc_max_seconds / 60,
         max_mb=settings.vc_max_upload_bytes // (1024 * 1024), min_pitch=MIN_PITCH, max_pitch=MAX_PITCH,
-        again=again, pitch=round(pitch), formants=FORMANTS,
+        again=again if voice else with_voice_note(again, shown), pitch=round(pitch), formants=FORMANTS,
         formant=_formant_choice(again.get("formant")) if again else "auto",
     )  # fmt: skip
 

@@ -45,7 +45,6 @@
     const blocked = reasons.size > 0;
     if (blocked) button.setAttribute("disabled", "");
     else if (!form.classList.contains("htmx-request")) button.removeAttribute("disabled");
-    button.toggleAttribute("aria-disabled", blocked);
   }
 
   /* ---------- Character counters: a warning near the limit, an error past it ---------- */
@@ -65,7 +64,7 @@
       counter.classList.toggle("near", near);
       counter.classList.toggle("over", over);
     }
-    area.toggleAttribute("aria-invalid", over);
+    if (over) area.setAttribute("aria-invalid", "true"); else area.removeAttribute("aria-invalid");
     if (message) {
       let text = "";
       if (over) {

@@ -103,7 +103,7 @@ async def test_the_key_table_stacks_on_a_phone(site: httpx.AsyncClient, user: Us
     """At 390 px the rows become labelled blocks (forms.css), so each cell says what it is."""
     await create(site, "phone")
     page = (await site.get("/account")).text
-    assert 'class="table-scroll"' in page
+    assert 'class="table-wrap"' in page
     for label in ("Name", "Key", "Created", "Last used"):
         assert f'data-label="{label}"' in page
 

@@ -228,3 +228,14 @@ async def test_an_htmx_error_is_a_fragment_not_a_page(site: httpx.AsyncClient, u
     token = csrf_from((await site.get("/tts")).text)
     resp = await site.post("/tts", data={"text": " "}, headers=HTMX | {"X-CSRF-Token": token})
     assert resp.status_code == 422 and resp.text.startswith('<div class="alert error"') and "<nav" not in resp.text
+
+
+async def test_use_again_survives_odd_stored_settings_and_a_voice_now_gone(site: httpx.AsyncClient, user: User) -> None:
+    speech = add_clip(user, ClipKind.TTS, "odd speed", "zz_deleted_voice", {"speed": "fast"})
+    page = await site.get(f"/tts?use={speech.id}")
+    assert page.status_code == 200 and ">odd speed</textarea>" in page.text and 'value="1.0"' in page.text
+    assert "no longer available" in page.text and selected(page.text, "voice") == "af_heart"
+    sound = add_clip(user, ClipKind.SOUND_EFFECT, "rain", "", {"duration_seconds": "long", "variations": 99})
+    page = await site.get(f"/sound-effects?use={sound.id}")
+    assert page.status_code == 200 and ">rain</textarea>" in page.text  # the prompt, at least
+    assert re.search(rf'id="duration"[^>]*value="{kinds.DEFAULT_SECONDS}"', page.text)
