@@ -239,3 +239,23 @@ async def test_use_again_survives_odd_stored_settings_and_a_voice_now_gone(site:
     page = await site.get(f"/sound-effects?use={sound.id}")
     assert page.status_code == 200 and ">rain</textarea>" in page.text  # the prompt, at least
     assert re.search(rf'id="duration"[^>]*value="{kinds.DEFAULT_SECONDS}"', page.text)
+
+
+@pytest.mark.usefixtures("studio_env")
+async def test_an_unexpected_error_is_a_500_page_in_the_layout_and_json_under_the_api() -> None:
+    from api.main import create_app
+
+    app = create_app()
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    app.add_api_route("/v1/broken", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/broken")
+        assert page.status_code == 500 and "Something went wrong on our side" in page.text and "a bug" not in page.text
+        assert 'href="/login"' in page.text  # the layout, with the way in
+        api = await client.get("/v1/broken")
+        assert api.status_code == 500 and api.headers["content-type"].startswith("application/json")
