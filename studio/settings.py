@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     tts_infer_threads: int = 1  # batching loops sharing the GPU (each its own CUDA stream)
     tts_max_concurrent: int = 0  # synthesize activities at once; 0: 2 x max batch when batching, else 8
     tts_threads: int = 0  # 0: let the runtime decide
+    tts_loudness_dbfs: float = -20.0  # every voice's speech brought to this RMS level (gated, like LUFS)
+    tts_peak_dbfs: float = -1.0  # true-peak ceiling after that gain (no clipping after MP3/Opus)
     tts_models_dir: Path | None = None  # Kokoro model + voices; default var_dir/models
 
     # Your own voices (issue 13): fitting a voice to a recording costs this many generations; a

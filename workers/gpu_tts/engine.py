@@ -3,8 +3,9 @@
 Text -> phonemes (espeak, through kokoro-onnx's tokenizer) -> windows of at most 510 phonemes ->
 the backend (int8 ONNX on a CPU, the PyTorch port on CUDA; see ``backends``) through the
 cross-request ``Batcher`` -> silence trimmed, windows joined with the pause their punctuation
-calls for. Float32 mono samples at 24 kHz out; ``synthesize_timed`` also gives the chunk's word
-and character timestamps, from the model's own predicted durations (``timing``).
+calls for -> mastered (``mastering``: the voice's gain to one loudness, true peaks limited).
+Float32 mono samples at 24 kHz out; ``synthesize_timed`` also gives the chunk's word and character
+timestamps, from the model's own predicted durations (``timing``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from workers.devices import resolve_device
 from workers.engines import one_per_process
-from workers.gpu_tts import timing
+from workers.gpu_tts import mastering, timing
 from workers.gpu_tts.backends import OnnxBackend, Spoken, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
 from workers.gpu_tts.chunking import boundary
@@ -57,7 +58,7 @@ class KokoroEngine:
 
     def __init__(
         self, backend: OnnxBackend | TorchBackend, voices_path, max_batch: int = 1, window_s: float = 0.0,
-        threads: int = 1,
+        threads: int = 1, loudness_db: float = -20.0, peak_db: float = -1.0,
     ) -> None:  # fmt: skip
         from kokoro_onnx.tokenizer import Tokenizer
 
@@ -72,6 +73,8 @@ class KokoroEngine:
             backend.speak, lambda u: len(u.ids), batch, window_s, threads=threads
         )
         self.word_phonemes = lru_cache(maxsize=1 << 16)(self.phonemes)  # (word, lang) -> phonemes, for timing
+        self.loudness_db, self.peak_db = loudness_db, peak_db
+        self.levels = mastering.VoiceLevels(self.voices)
         log.info("Kokoro engine: %s on %s, batches up to %d", backend.name, backend.device, batch)
 
     @property
@@ -156,13 +159,20 @@ class KokoroEngine:
         )
         return audio, timing.Timing(text, duration, words)
 
+    def synthesize_raw(
+        self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
+    ) -> np.ndarray:
+        """The model's own output level (no mastering): what a voice's level is measured on."""
+        windows = self.windows(text, voice, speed)
+        return self.join(windows, [s.audio for s in self.batcher.run([w.utterance for w in windows], owner)])
+
     def synthesize(
         self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
     ) -> np.ndarray:
-        """Speak one chunk of text (blocking); float32 samples at 24 kHz. ``owner`` (a user id) takes
-        turns with other owners at the batcher, window by window."""
-        windows = self.windows(text, voice, speed)
-        return self.join(windows, [s.audio for s in self.batcher.run([w.utterance for w in windows], owner)])
+        """Speak one chunk of text (blocking); float32 samples at 24 kHz, mastered. ``owner`` (a user
+        id) takes turns with other owners at the batcher, window by window."""
+        voice = self.speaking_voice(voice)
+        return self.master(self.synthesize_raw(text, voice, speed, owner), self.gain(voice, owner))
 
     def synthesize_timed(
         self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
@@ -170,7 +180,30 @@ class KokoroEngine:
         """As ``synthesize``, with the timing of every word and character of ``text`` in the audio."""
         voice = self.speaking_voice(voice)
         windows = self.windows(text, voice, speed)
-        return self.timed(text, voice.lang, windows, self.batcher.run([w.utterance for w in windows], owner))
+        audio, timed = self.timed(text, voice.lang, windows, self.batcher.run([w.utterance for w in windows], owner))
+        return self.master(audio, self.gain(voice, owner)), timed
+
+    def master(self, audio: np.ndarray, gain: float) -> np.ndarray:
+        return mastering.master(audio, SAMPLE_RATE, gain, self.peak_db)
+
+    def gain(self, voice: SpeakingVoice, owner: Hashable = None) -> float:
+        """The voice's gain to the studio's loudness; a voice without a known level is measured once."""
+        level = self.levels.get(voice.pack)
+        if level is None:
+            calibration = self.synthesize_raw(mastering.CALIBRATION_TEXT, voice, 1.0, owner)
+            level = mastering.speech_level_db(calibration, SAMPLE_RATE)
+            self.levels.put(voice.pack, level)
+        return mastering.voice_gain_for(level, self.loudness_db)
+
+    async def gain_async(self, voice: SpeakingVoice, owner: Hashable = None) -> float:
+        level = self.levels.get(voice.pack)
+        if level is None:
+            windows = await asyncio.to_thread(self.windows, mastering.CALIBRATION_TEXT, voice, 1.0)
+            spoken = await self._spoken(windows, owner)
+            audio = await asyncio.to_thread(self.join, windows, [s.audio for s in spoken])
+            level = mastering.speech_level_db(audio, SAMPLE_RATE)
+            self.levels.put(voice.pack, level)
+        return mastering.voice_gain_for(level, self.loudness_db)
 
     async def _spoken(self, windows: list[Window], owner: Hashable) -> list[Spoken]:
         futures = [asyncio.wrap_future(f) for f in self.batcher.submit([w.utterance for w in windows], owner)]
@@ -184,18 +217,23 @@ class KokoroEngine:
         self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
     ) -> np.ndarray:
         """As ``synthesize``, for coroutines: waits on the batcher without holding a thread."""
+        voice = self.speaking_voice(voice)
+        gain = await self.gain_async(voice, owner)
         windows = await asyncio.to_thread(self.windows, text, voice, speed)
         spoken = await self._spoken(windows, owner)
-        return await asyncio.to_thread(self.join, windows, [s.audio for s in spoken])
+        audio = await asyncio.to_thread(self.join, windows, [s.audio for s in spoken])
+        return await asyncio.to_thread(self.master, audio, gain)
 
     async def synthesize_timed_async(
         self, text: str, voice: str | SpeakingVoice, speed: float = 1.0, owner: Hashable = None
     ) -> tuple[np.ndarray, timing.Timing]:
         """As ``synthesize_timed``, for coroutines."""
         voice = self.speaking_voice(voice)
+        gain = await self.gain_async(voice, owner)
         windows = await asyncio.to_thread(self.windows, text, voice, speed)
         spoken = await self._spoken(windows, owner)
-        return await asyncio.to_thread(self.timed, text, voice.lang, windows, spoken)
+        audio, timed = await asyncio.to_thread(self.timed, text, voice.lang, windows, spoken)
+        return await asyncio.to_thread(self.master, audio, gain), timed
 
     @staticmethod
     def pause(seconds: float = CHUNK_PAUSE_SECONDS) -> np.ndarray:
@@ -229,4 +267,7 @@ def tts_engine() -> KokoroEngine:
         backend = TorchBackend(weights, device, cfg.tts_precision, cfg.tts_threads, cfg.tts_compile)
     else:
         backend = OnnxBackend(model, threads=cfg.tts_threads)
-    return KokoroEngine(backend, voices, cfg.tts_max_batch, cfg.tts_batch_window_ms / 1000, cfg.tts_infer_threads)
+    return KokoroEngine(
+        backend, voices, cfg.tts_max_batch, cfg.tts_batch_window_ms / 1000, cfg.tts_infer_threads,
+        cfg.tts_loudness_dbfs, cfg.tts_peak_dbfs,
+    )  # fmt: skip
