@@ -50,6 +50,7 @@ def stack(pg_url: str, seaweedfs: str, tmp_path_factory: pytest.TempPathFactory)
         "STUDIO_TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
         "STUDIO_PUBLIC_URL": f"http://127.0.0.1:{site_port}",
         "STUDIO_SECRET_KEY": "e2e-secret",
+        "STUDIO_OPERATOR_EMAILS": "browser-operator@example.com,tts-operator@example.com",  # see Temporal links
         "STUDIO_RATE_LIMIT_PER_MINUTE": "60",  # the SDK tests make many calls as one user
         # A voice fit on 2 CPU cores: a token budget (the fit's path end to end, not its quality).
         "STUDIO_VOICE_FIT_STEPS": "2",

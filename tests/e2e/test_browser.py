@@ -45,7 +45,8 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
         await page.goto(f"{stack.site_url}/tts")
         await expect(page).to_have_url(f"{stack.site_url}/login?next=/tts")
         await page.click("text=Create an account")
-        await page.fill("input[name=email]", f"browser-{uuid.uuid4().hex[:8]}@example.com")
+        await expect(page.get_by_role("heading", name="Create your account")).to_be_visible()  # swapped in
+        await page.fill("input[name=email]", "browser-operator@example.com")  # an operator: sees Temporal links
         await page.fill("input[name=password]", "browser-pass-1")
         await page.click("button[type=submit]")
         await expect(page).to_have_url(f"{stack.site_url}/tts")
@@ -75,7 +76,20 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
         await audio.evaluate("a => { a.muted = true; return a.play(); }")
         await expect(card.locator("p.text span.word")).to_have_count(6)
         await expect(card.locator("p.text span.word.spoken")).to_have_count(1, timeout=10_000)
+        # The card's download menu (a <details>) opens from the keyboard and offers every API format.
+        menu = card.locator("details.download").first
+        await menu.locator("summary").focus()
+        await page.keyboard.press("Enter")
         await expect(card.locator("a:has-text('Captions SRT')")).to_be_visible()
+        formats = ["MP3", "WAV", "Opus", "FLAC", "AAC", "PCM (raw 16-bit)", "μ-law 8 kHz", "A-law 8 kHz"]
+        await expect(menu.locator(".menu a")).to_have_text([*formats, "Captions SRT", "WebVTT"])
+        await page.keyboard.press("Escape")  # closes it and gives the focus back to its button
+        await expect(card.locator("a:has-text('Captions SRT')")).to_be_hidden()
+        await expect(menu.locator("summary")).to_be_focused()
+        await page.keyboard.press("Enter")
+        async with page.expect_download() as download:
+            await menu.locator("a:has-text('Opus')").click()
+        assert (await download.value).suggested_filename.endswith(" Emma - The browser test is speaking now.opus")
 
         # The clip's link opens its workflow in the real Temporal Web UI (latest run, completed).
         ui = await browser.new_page()
@@ -86,6 +100,33 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
             await expect(ui.locator("main")).to_contain_text(step)
         await ui.close()
 
+        # History: the duration shows without fetching the audio, the waveform is drawn, and a search
+        # narrows the list in place with the address bar following (then clears).
+        await page.goto(f"{stack.site_url}/history")
+        done = page.locator(f"#clip-{clip_id}")
+        await expect(done.locator("button.wave .duration")).to_have_text(re.compile(r"^0:0[1-9]$"))
+        wave = done.locator("button.wave img")
+        await wave.scroll_into_view_if_needed()
+        await expect(wave).to_have_js_property("complete", True)
+        assert await wave.evaluate("img => img.naturalWidth") > 0
+        await page.fill("#history-q", "nothing like this")
+        await expect(page).to_have_url(re.compile(r"/history\?q=nothing(\+|%20)like(\+|%20)this"))
+        await expect(page.locator("#history-results .empty")).to_contain_text("No clips match")
+        await page.click("#history-results a.clear-filters")
+        await expect(page.locator("article.clip")).to_have_count(1)
+        await page.select_option("#history-kind", "tts")
+        await expect(page).to_have_url(re.compile(r"kind=tts"))
+        await expect(page.locator(f"#clip-{clip_id}")).to_be_visible()
+        # On a phone (390 px) the page, the card and its open download menu fit the width.
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.locator(f"#clip-{clip_id} details.download summary").click()
+        await expect(page.locator(f"#clip-{clip_id} details.download .menu")).to_be_visible()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+        box = await page.locator(f"#clip-{clip_id} details.download .menu").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        await page.set_viewport_size({"width": 1280, "height": 800})
+
+        await page.goto(f"{stack.site_url}/tts")
         await page.fill("#text", "")
         await page.evaluate("document.getElementById('text').removeAttribute('required')")
         await page.click("button:has-text('Generate')")
@@ -113,6 +154,8 @@ async def test_voice_changer_upload_in_chromium(stack: Stack, tmp_path) -> None:
         await expect(card).to_have_attribute("data-stage", "done", timeout=LIVENESS_MS)
         await expect(card).to_contain_text("my recording.wav")
         assert await loaded_duration(card.locator("audio")) > 1.0
+        await expect(card.locator("a.workflow")).to_have_count(0)  # not an operator: no Temporal link
+        await expect(card.locator("a.use-again")).to_have_attribute("href", re.compile(r"^/voice-changer\?use="))
         await browser.close()
 
 

@@ -36,7 +36,7 @@ async def wait_until_finished(site: httpx.AsyncClient, clip_id: str, timeout: fl
 
 async def test_sign_up_generate_and_download_real_speech(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.site_url, timeout=30) as site:
-        token = await sign_up(site)
+        token = await sign_up(site, "tts-operator@example.com")  # an operator: the card links to Temporal
         resp = await site.post(
             "/tts", data={"text": TEXT, "voice": "am_michael", "speed": "1.0"}, headers=HTMX | {"X-CSRF-Token": token}
         )
@@ -49,6 +49,10 @@ async def test_sign_up_generate_and_download_real_speech(stack: Stack) -> None:
 
         wav = await site.get(f"/clips/{clip_id}/audio?format=wav&download=true", follow_redirects=True)
         assert wav.status_code == 200 and wav.url.host == "127.0.0.1" and "X-Amz-Signature" in str(wav.url)
+        day = re.search(r'<time datetime="(\d{4}-\d{2}-\d{2})', html).group(1)  # named from the clip (S3 too)
+        assert wav.headers["content-disposition"] == (
+            f'attachment; filename="{day} Michael - Welcome to the studio. Every clip you make is.wav"'
+        )
         samples, rate = read_wav(wav.content)
         assert rate == 24_000 and 3 < len(samples) / rate < 12 and np.abs(samples).max() > 0.05
         heard = transcribe(samples, rate)
