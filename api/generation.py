@@ -208,11 +208,15 @@ def voice_settings(user_id: uuid.UUID, voice: str) -> dict:
 
 
 async def start_tts(
-    client: Client, user: User, text: str, voice: str, speed: float, stream: bool | str = False
-) -> Clip:
+    client: Client, user: User, text: str, voice: str, speed: float, stream: bool | str = False,
+    normalization: str = "auto",
+) -> Clip:  # fmt: skip
     """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made: True for the
-    streaming API, ``api.clip_events.SITE_STREAM`` for the site, which plays them as they land."""
+    streaming API, ``api.clip_events.SITE_STREAM`` for the site, which plays them as they land.
+    ``normalization`` is ElevenLabs' ``apply_text_normalization`` (stored only when not the default)."""
     settings = {"speed": speed} | ({"stream": stream} if stream else {})
+    if normalization != "auto":
+        settings[kinds.TEXT_NORMALIZATION] = normalization
     settings |= await asyncio.to_thread(voice_settings, user.id, voice)
     return await start_clip(client, user, ClipKind.TTS, text.strip(), voice, settings)
 

@@ -29,6 +29,11 @@ class ClipKind(enum.StrEnum):
 
 # Text to speech
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
+# A speech request's ``text_normalization`` setting (ElevenLabs' ``apply_text_normalization``):
+# "off" speaks the text as typed (digits and symbols left to the phonemiser); "auto" and "on"
+# run the normaliser (auto is the default, and Kokoro always gains from it).
+TEXT_NORMALIZATION = "text_normalization"
+NORMALIZATION_MODES = ("auto", "on", "off")
 TTS_CHARS_PER_AUDIO_SECOND = 12.0  # Kokoro speaks ~14-16 characters a second at speed 1; fewer is safer
 
 # Voice changer
@@ -74,6 +79,8 @@ def tts_problem(text: str, voice: str, speed: float, settings: dict[str, Any] | 
         return message
     if _bad_number(speed, MIN_SPEED, MAX_SPEED):
         return f"Speed must be between {MIN_SPEED} and {MAX_SPEED}."
+    if (settings or {}).get(TEXT_NORMALIZATION, "auto") not in NORMALIZATION_MODES:
+        return f"apply_text_normalization must be one of {', '.join(NORMALIZATION_MODES)}."
     return None
 
 

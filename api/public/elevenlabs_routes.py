@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
@@ -82,6 +82,9 @@ class TextToSpeechRequest(BaseModel):
     language_code: str | None = None
     voice_settings: VoiceSettings | None = None
     seed: int | None = Field(None, description="Accepted for compatibility; Kokoro is deterministic")
+    apply_text_normalization: Literal["auto", "on", "off"] = Field(
+        "auto", description="off: speak the text as written (digits, symbols); auto and on: read it as a person would"
+    )
 
 
 def voice_json(voice: Voice, preview_url: str | None = None) -> dict[str, Any]:
@@ -533,7 +536,7 @@ async def text_to_speech(
 ) -> Response:  # fmt: skip
     """Speak the text; returns the audio once the clip's workflow is done."""
     fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(client, user, body.text, voice, speed)
+    clip = await start_tts(client, user, body.text, voice, speed, normalization=body.apply_text_normalization)
     audio = await finished_audio(client, clip, fmt)
     return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
 
@@ -545,7 +548,9 @@ async def text_to_speech_stream(
 ) -> StreamingResponse:  # fmt: skip
     """Speak the text, sending audio as soon as its first sentence is ready."""
     fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(client, user, body.text, voice, speed, stream=True)
+    clip = await start_tts(
+        client, user, body.text, voice, speed, stream=True, normalization=body.apply_text_normalization
+    )
     return await streaming_response(client, clip, fmt, _headers(clip))
 
 
@@ -558,7 +563,7 @@ async def text_to_speech_with_timestamps(
     durations: ``alignment`` for the text as sent, ``normalized_alignment`` for the words spoken
     ("$5" is said "five dollars")."""
     fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(client, user, body.text, voice, speed)
+    clip = await start_tts(client, user, body.text, voice, speed, normalization=body.apply_text_normalization)
     audio = await finished_audio(client, clip, fmt)
     stamps = await asyncio.to_thread(clip_timestamps, clip.id)
     content = {
@@ -577,7 +582,9 @@ async def text_to_speech_stream_with_timestamps(
     """Speak the text as a stream of JSON lines, one per sentence as it is made: its audio (base64)
     and its characters' times from the start of the clip (``speech.stream_with_timestamps``)."""
     fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(client, user, body.text, voice, speed, stream=True)
+    clip = await start_tts(
+        client, user, body.text, voice, speed, stream=True, normalization=body.apply_text_normalization
+    )
     items = stream_with_timestamps(client, clip, fmt)
     try:  # the first item before the response starts, so a failure still gets its status
         first: dict | None = await anext(items)

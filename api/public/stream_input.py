@@ -33,7 +33,7 @@ Query parameters accepted: ``model_id`` (checked as on the HTTP routes), ``outpu
 ends, the rest is spoken and the socket closes with 1008), ``auto_mode``. Accepted without
 effect: ``sync_alignment`` (every audio message carries its alignment anyway),
 ``enable_logging``, ``enable_ssml_parsing``, ``optimize_streaming_latency``, ``language_code``,
-``apply_text_normalization`` (the studio's normaliser always runs), ``seed``.
+``seed``. ``apply_text_normalization`` (auto, on, off) as on the HTTP routes.
 """
 
 import asyncio
@@ -150,6 +150,7 @@ class Options:
     fmt: AudioFormat
     inactivity: float
     auto_mode: bool
+    normalization: str = "auto"  # apply_text_normalization
 
 
 def _flag(value: str | None) -> bool:
@@ -174,7 +175,10 @@ def parse_options(query: dict[str, str]) -> Options:
         inactivity = -1.0
     if not 1 <= inactivity <= MAX_INACTIVITY:
         raise Closing(f"inactivity_timeout must be between 1 and {MAX_INACTIVITY:g} seconds.")
-    return Options(fmt, inactivity, _flag(query.get("auto_mode")))
+    normalization = query.get("apply_text_normalization") or "auto"
+    if normalization not in kinds.NORMALIZATION_MODES:
+        raise Closing(f"apply_text_normalization must be one of {', '.join(kinds.NORMALIZATION_MODES)}.")
+    return Options(fmt, inactivity, _flag(query.get("auto_mode")), normalization)
 
 
 def speed_of(first: dict) -> float:
@@ -466,6 +470,8 @@ async def _open(websocket: WebSocket, voice_id: str) -> Session:
     try:
         voice = await speaking_voice(user, voice_id)
         settings = {"speed": speed_of(first), "session": True} | await asyncio.to_thread(voice_settings, user.id, voice)
+        if options.normalization != "auto":
+            settings[kinds.TEXT_NORMALIZATION] = options.normalization
         price = KINDS[ClipKind.TTS].price(settings)
         await asyncio.to_thread(precheck, user.id, price)  # a refusal now, before any text is sent
         client = await websocket.app.state.temporal()

@@ -21,7 +21,7 @@ from studio.voices import VOICES, VoiceRecipe
 from workers.gpu_tts import timing, voice_design
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, sentence_ends, split_for_stream, split_into_chunks
 from workers.gpu_tts.engine import KokoroEngine, pause_after
-from workers.gpu_tts.normalise import normalise_for_speech
+from workers.gpu_tts.normalise import spoken_text
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 from workers.gpu_worker import InferenceActivities, WorkerContext
 from workflows.types import GenerateRequest, InferenceResult
@@ -32,8 +32,8 @@ def validate(req: GenerateRequest) -> tuple[list[str], float]:
     check_request(req)
     speed = float(req.settings.get("speed", 1.0))
     # Digits, money, dates and abbreviations become words before chunking ("$5.99." is one sentence);
-    # British voices (b*) read dates and numbers the UK way.
-    spoken = normalise_for_speech(req.text, voice_lang(req))
+    # British voices (b*) read dates and numbers the UK way. A request may turn this off.
+    spoken = spoken_text(req.text, voice_lang(req), req.settings)
     # A stream's first sound waits for its first chunk: streamed text starts with a few words, then
     # goes about a sentence at a time.
     chunks = split_for_stream(spoken) if req.settings.get("stream") else split_into_chunks(spoken, MAX_CHUNK_CHARS)

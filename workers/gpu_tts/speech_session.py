@@ -28,7 +28,7 @@ from studio.voices import VoiceRecipe
 from workers.gpu_tts import timing
 from workers.gpu_tts.chunking import STREAM_CHUNK_CHARS, split_for_stream, split_into_chunks
 from workers.gpu_tts.engine import CHUNK_PAUSE_SECONDS, KokoroEngine
-from workers.gpu_tts.normalise import normalise_for_speech
+from workers.gpu_tts.normalise import spoken_text
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 from workers.gpu_worker import GRACEFUL_SHUTDOWN, WorkerContext
 from workflows.types import (
@@ -80,7 +80,7 @@ class SessionActivities:
         chunks = split_for_stream(req.text) if opening else split_into_chunks(req.text, STREAM_CHUNK_CHARS)
         async with heartbeating() as beat:
             for typed in chunks:
-                spoken = normalise_for_speech(typed, voice.lang)
+                spoken = spoken_text(typed, voice.lang, req.settings)
                 try:
                     audio, said = await self.engine.synthesize_timed_async(spoken, voice, speed, owner)
                 except ValueError:  # only symbols: nothing to say here
