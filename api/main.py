@@ -106,7 +106,7 @@ async def _error_response(
     title, hint = _error_page(status_code)
     return render(
         request, "error.html", status_code=status_code, headers=headers, message=message, user=user,
-        title=title, hint=hint,
+        title=title, hint=hint, status=status_code,
     )  # fmt: skip
 
 

@@ -209,6 +209,7 @@ async def test_unknown_page_and_wrong_method_answer_html_in_the_layout(site: htt
     missing = await site.get("/no-such-page")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
     assert "Page not found" in missing.text and 'class="email"' in missing.text and 'href="/history"' in missing.text
+    assert "Error 404" in missing.text
     wrong = await site.put("/tts")
     assert wrong.status_code == 405 and "Not available at this address" in wrong.text
     assert 'class="email"' in wrong.text and "PUT is not accepted at /tts" in wrong.text
