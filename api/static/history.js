@@ -45,6 +45,17 @@
       if (event.target && event.target.id === "playbar-audio") markPlaying();
     }, true);
   }
+
+  // ... and fills with the part already heard (--played, 0 to 1, drawn by history.css).
+  document.addEventListener("timeupdate", (event) => {
+    const bar = event.target;
+    if (!bar || bar.id !== "playbar-audio" || !bar.duration) return;
+    const played = Math.min(1, bar.currentTime / bar.duration).toFixed(3);
+    document.querySelectorAll("button.wave[data-play]").forEach((button) => {
+      if (button.dataset.src === bar.dataset.src) button.style.setProperty("--played", played);
+      else button.style.removeProperty("--played");
+    });
+  }, true);
   document.addEventListener("htmx:load", markPlaying);
   document.addEventListener("DOMContentLoaded", markPlaying);
 })();
