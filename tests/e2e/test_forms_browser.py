@@ -56,6 +56,18 @@ async def test_counter_warns_near_the_limit_and_blocks_past_it_without_cutting(s
         await page.fill("#text", "Short again.")
         await expect(page.locator("#text-limit")).to_have_text("")
         await expect(generate).to_be_enabled()
+
+        # A refused request's message replaces the last one instead of stacking under it.
+        await page.fill("#text", "   ")
+        alerts = page.locator("#result .alert.error")
+        await generate.click()
+        await expect(alerts).to_have_count(1)
+        await alerts.evaluate("el => el.dataset.old = '1'")
+        await generate.click()
+        await expect(page.locator("#result .alert.error:not([data-old])")).to_have_count(1)  # the new one landed
+        await expect(alerts).to_have_count(1)
+        await expect(alerts).to_contain_text("Type some text")
+        await expect(generate).to_be_enabled()
         assert errors == []
         await browser.close()
 
