@@ -20,8 +20,9 @@ from studio.storage import PART_SAMPLES
 from studio.voices import VOICES, VoiceRecipe
 from workers.gpu_tts import timing, voice_design
 from workers.gpu_tts.chunking import MAX_CHUNK_CHARS, sentence_ends, split_for_stream, split_into_chunks
-from workers.gpu_tts.engine import KokoroEngine, pause_after
-from workers.gpu_tts.normalise import spoken_text
+from workers.gpu_tts.engine import KokoroEngine, pause_after, vocabulary
+from workers.gpu_tts.markup import problem as markup_problem
+from workers.gpu_tts.markup import spoken_text
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 from workers.gpu_worker import InferenceActivities, WorkerContext
 from workflows.types import GenerateRequest, InferenceResult
@@ -34,6 +35,8 @@ def validate(req: GenerateRequest) -> tuple[list[str], float]:
     # Digits, money, dates and abbreviations become words before chunking ("$5.99." is one sentence);
     # British voices (b*) read dates and numbers the UK way. A request may turn this off.
     spoken = spoken_text(req.text, voice_lang(req), req.settings)
+    if message := markup_problem(spoken, vocabulary()):
+        raise bad_input(message)
     # A stream's first sound waits for its first chunk: streamed text starts with a few words, then
     # goes about a sentence at a time.
     chunks = split_for_stream(spoken) if req.settings.get("stream") else split_into_chunks(spoken, MAX_CHUNK_CHARS)

@@ -16,14 +16,14 @@ import logging
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 
 from workers.devices import resolve_device
 from workers.engines import one_per_process
-from workers.gpu_tts import mastering, timing
+from workers.gpu_tts import heteronyms, markup, mastering, timing
 from workers.gpu_tts.backends import OnnxBackend, Spoken, TorchBackend, Utterance
 from workers.gpu_tts.batcher import Batcher
 from workers.gpu_tts.chunking import boundary
@@ -72,7 +72,7 @@ class KokoroEngine:
         self.batcher: Batcher[Utterance, Spoken] = Batcher(
             backend.speak, lambda u: len(u.ids), batch, window_s, threads=threads
         )
-        self.word_phonemes = lru_cache(maxsize=1 << 16)(self.phonemes)  # (word, lang) -> phonemes, for timing
+        self.word_phonemes = lru_cache(maxsize=1 << 16)(self._espeak)  # (word, lang) -> phonemes, for timing
         self.loudness_db, self.peak_db = loudness_db, peak_db
         self.levels = mastering.VoiceLevels(self.voices)
         log.info("Kokoro engine: %s on %s, batches up to %d", backend.name, backend.device, batch)
@@ -93,7 +93,25 @@ class KokoroEngine:
         return voice if isinstance(voice, SpeakingVoice) else self.packs.stock_voice(voice)
 
     def phonemes(self, text: str, lang: str) -> str:
+        """Kokoro's phonemes for ``text``: espeak's, except where the text marks a pronunciation up
+        (``markup``) or a heteronym's context picks the reading espeak gets wrong (``heteronyms``)."""
+        pieces = [
+            s.phonemes if s.phonemes is not None else self._espeak(s.respelling or s.text, lang)
+            for s in self._segments(text)
+        ]
+        return " ".join(" ".join(pieces).split())
+
+    @staticmethod
+    def _segments(text: str) -> list[markup.Segment]:
+        out = []
+        for s in markup.segments(text):
+            out.extend([s] if s.phonemes is not None else heteronyms.resolve(s.text))
+        return out
+
+    def _espeak(self, text: str, lang: str) -> str:
         """espeak's phonemes for ``text`` (one call at a time: espeak is process-global)."""
+        if not text.strip():
+            return ""
         with self._phonemize_lock:
             return " ".join(self._tokenizer.phonemize(text, lang).split())
 
@@ -148,6 +166,13 @@ class KokoroEngine:
     ) -> tuple[np.ndarray, timing.Timing]:
         """Join spoken windows into the chunk's audio and time every word and character of ``text``."""
         audio, kept = self._assemble(windows, [s.audio for s in spoken])
+        # Timed as shown: a marked-up span by its text, found in the phonemes by what it says.
+        said = {
+            s.text: s.phonemes or self._espeak(s.respelling, lang)
+            for s in self._segments(text)
+            if s.phonemes or s.respelling
+        }
+        text = markup.display(text)
         parts = [
             timing.SpokenWindow(w.phonemes, s.durations, (start, end), offset)
             for w, s, (start, end, offset) in zip(windows, spoken, kept, strict=True)
@@ -155,7 +180,14 @@ class KokoroEngine:
         phonemes, starts, ends = timing.phoneme_times(parts, vocabulary(), SAMPLE_RATE)
         duration = len(audio) / SAMPLE_RATE
         words = timing.word_times(
-            text, phonemes, starts, ends, partial(self.word_phonemes, lang=lang), duration, audio, SAMPLE_RATE
+            text,
+            phonemes,
+            starts,
+            ends,
+            lambda w: said.get(w) or self.word_phonemes(w, lang),
+            duration,
+            audio,
+            SAMPLE_RATE,
         )
         return audio, timing.Timing(text, duration, words)
 

@@ -18,8 +18,6 @@ import re
 
 from num2words import num2words
 
-from studio import kinds
-
 log = logging.getLogger(__name__)
 
 _DIGITS = "zero one two three four five six seven eight nine".split()
@@ -422,14 +420,6 @@ def _symbols(text: str) -> str:
     text = re.sub(r"\band/or\b", "and or", text)
     text = re.sub(r"(?<=[a-z])/(?=[a-z])", " or ", text)  # yes/no
     return text
-
-
-def spoken_text(text: str, accent: str, settings: dict) -> str:
-    """What the engine speaks for a request's ``text``: normalised, unless the request turned the
-    normaliser off (``studio.kinds.TEXT_NORMALIZATION``)."""
-    if settings.get(kinds.TEXT_NORMALIZATION, "auto") == "off":
-        return text
-    return normalise_for_speech(text, accent)
 
 
 def normalise_for_speech(text: str, accent: str = "us") -> str:

@@ -28,7 +28,7 @@ from studio.voices import VoiceRecipe
 from workers.gpu_tts import timing
 from workers.gpu_tts.chunking import STREAM_CHUNK_CHARS, split_for_stream, split_into_chunks
 from workers.gpu_tts.engine import CHUNK_PAUSE_SECONDS, KokoroEngine
-from workers.gpu_tts.normalise import spoken_text
+from workers.gpu_tts.markup import spoken_text
 from workers.gpu_tts.voice_packs import SpeakingVoice, VoicePacks
 from workers.gpu_worker import GRACEFUL_SHUTDOWN, WorkerContext
 from workflows.types import (

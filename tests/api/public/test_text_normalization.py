@@ -13,7 +13,7 @@ from temporal.client import connect
 from tests.api.routers.test_clips import user_by_email_fragment
 from tests.site import create_key, sign_up
 from workers.gpu_tts.activities import validate
-from workers.gpu_tts.normalise import spoken_text
+from workers.gpu_tts.markup import spoken_text
 from workflows.types import GenerateRequest
 
 PRICE = "It costs $5.99 on 12/25/1987."
