@@ -109,6 +109,11 @@ async def test_sign_up_generate_and_play_in_chromium(stack: Stack) -> None:
         await wave.scroll_into_view_if_needed()
         await expect(wave).to_have_js_property("complete", True)
         assert await wave.evaluate("img => img.naturalWidth") > 0
+        await done.locator("button.wave").click()  # plays in the playbar (data-play), and shows it is playing
+        await expect(page.locator("#playbar .title")).to_have_text("Emma – The browser test is speaking now.")
+        await expect(done.locator("button.wave")).to_have_attribute("aria-pressed", "true")
+        await page.locator("#playbar .play-toggle").click()
+        await expect(done.locator("button.wave")).to_have_attribute("aria-pressed", "false")
         await page.fill("#history-q", "nothing like this")
         await expect(page).to_have_url(re.compile(r"/history\?q=nothing(\+|%20)like(\+|%20)this"))
         await expect(page.locator("#history-results .empty")).to_contain_text("No clips match")
