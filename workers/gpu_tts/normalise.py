@@ -185,10 +185,62 @@ def _dates(text: str, accent: str) -> str:
     return text
 
 
+# --- time zones (only after a clock time: "EST. 1990" and "CET" alone are left to the acronym rule)
+
+_ZONES = {
+    "EST": "eastern standard time",
+    "EDT": "eastern daylight time",
+    "ET": "eastern time",
+    "CST": "central standard time",
+    "CDT": "central daylight time",
+    "CT": "central time",
+    "MST": "mountain standard time",
+    "MDT": "mountain daylight time",
+    "MT": "mountain time",
+    "PST": "pacific standard time",
+    "PDT": "pacific daylight time",
+    "PT": "pacific time",
+    "AKST": "Alaska standard time",
+    "HST": "Hawaii standard time",
+    "BST": "British summer time",
+    "CET": "central European time",
+    "CEST": "central European summer time",
+    "EET": "eastern European time",
+    "JST": "Japan standard time",
+    "AEST": "Australian eastern standard time",
+    "AEDT": "Australian eastern daylight time",
+    # said as letters: "ten thirty U T C" (what newsreaders and pilots say; "Coordinated Universal
+    # Time" is the written-out name nobody speaks)
+    "UTC": "U T C",
+    "GMT": "G M T",
+    "IST": "I S T",
+}
+_ZONE_AFTER = (
+    r"(?:\s?\(?\b(" + "|".join(sorted(_ZONES, key=len, reverse=True)) + r")\b\)?([+\-−]\d{1,2}(?::?\d{2})?\b)?)?"
+)
+
+
+def _zone(name: str, offset: str | None) -> str:
+    """A time zone after a clock time, as a reader says it: "3 p.m. EST" -> "... pee em eastern standard time",
+    "10:30 UTC+2" -> "... U T C plus two". Zones said as names are spelled out (US and European listeners know
+    "eastern time", not "E T"); UTC, GMT and IST are said as letters. Offsets read as hours and minutes."""
+    words = f" {_ZONES[name]}"
+    if offset:
+        sign = "plus" if offset[0] == "+" else "minus"
+        digits = offset[1:].replace(":", "")
+        hours, mins = (digits[:-2], digits[-2:]) if len(digits) > 2 else (digits, "")
+        words += f" {sign} {cardinal(str(int(hours)))}"
+        if mins and int(mins):  # UTC+05:30 -> "plus five thirty"
+            words += f" {cardinal(mins)}"
+    return words
+
+
 _AMPM = r"([AaPp])\.?\s?[Mm]\b\.?"
 
 
 def _time_words(h: int, mins: int, accent: str) -> str:
+    if mins == 0 and h > 12:  # a 24-hour clock: 14:00 is "fourteen hundred", not "fourteen o'clock"
+        return f"{cardinal(str(h))} hundred"
     if mins == 0:
         return f"{cardinal(str(h))} o'clock"
     return f"{cardinal(str(h))} {'oh ' + _DIGITS[mins] if mins < 10 else cardinal(str(mins))}"
@@ -198,16 +250,17 @@ def _times(text: str, accent: str) -> str:
     def with_ampm(m: re.Match) -> str:
         h, mins = int(m[1]), int(m[2] or 0)
         clock = cardinal(str(h)) if mins == 0 else _time_words(h, mins, accent)
-        suffix = "ay em" if m[3].lower() == "a" else "pee em"
+        suffix = "eh em" if m[3].lower() == "a" else "pee em"
+        zone = _zone(m[4], m[5]) if m[4] else ""
         dot = _keep_stop(m, text) if m.group(0).endswith(".") else ""
-        return f"{clock} {suffix}{dot}"
+        return f"{clock} {suffix}{zone}{dot}"
 
-    text = re.sub(r"\b(\d{1,2})(?::(\d{2}))?\s?" + _AMPM, with_ampm, text)
-    text = re.sub(
-        r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:)",
-        lambda m: _time_words(int(m[1]), int(m[2]), accent),
-        text,
-    )
+    def clock24(m: re.Match) -> str:
+        zone = _zone(m[3], m[4]) if m[3] else ""
+        return _time_words(int(m[1]), int(m[2]), accent) + zone
+
+    text = re.sub(r"\b(\d{1,2})(?::(\d{2}))?\s?" + _AMPM + _ZONE_AFTER, with_ampm, text)
+    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:)" + _ZONE_AFTER, clock24, text)
     return text
 
 
@@ -410,7 +463,183 @@ def _numbers(text: str, accent: str) -> str:
     return re.sub(rf"(?<![\w.])({_NUM})(?!\w|\.\d)", lambda m: cardinal(m[1], accent), text)
 
 
-def _symbols(text: str) -> str:
+# --- Roman numerals, only in context -------------------------------------------------------------
+
+_ROMAN = r"(?=[MDCLXVI])(M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))(?![\w-]|['’](?!s\b))"
+_ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+# Names that take a regnal number ("Henry VIII" is "Henry the Eighth"). A list, not any capitalised
+# word: "Rocky II", "Apollo XIII" and "Malcolm X" are a film, a mission and a man, not reigns.
+_REGNAL = (
+    "Alexander Alfonso Anne Benedict Boniface Catherine Charles Clement Constantine Edward Elizabeth "
+    "Ferdinand Francis Frederick George Gregory Gustav Henry Innocent Ivan James John Leo Leopold Louis "
+    "Ludwig Mary Napoleon Nicholas Otto Paul Pedro Peter Philip Pius Ptolemy Ramesses Richard Robert "
+    "Rudolf Sixtus Stephen Urban Victor Wilhelm William"
+).split()
+# Words that number what follows, read as a cardinal ("Chapter IV" is "Chapter four").
+_NUMBERING = ["World War", "Super Bowl", "WrestleMania"] + (
+    "Chapter Part Volume Vol Act Scene Book Episode Phase Stage Level Section Article Title Appendix "
+    "Round Season Grade Class Type Canto Psalm Schedule Annex Tier Category"
+).split()
+
+
+def _roman_value(numeral: str) -> int:
+    values = [_ROMAN_VALUES[c] for c in numeral]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def _romans(text: str, accent: str) -> str:
+    """Roman numerals read as a reader says them, and only where the context says they are numerals:
+    after a regnal name, an ordinal with "the" ("Henry VIII" -> "Henry the Eighth"); after a word that
+    numbers what follows, a cardinal ("World War II" -> "World War two", "Chapter IV", "Super Bowl
+    LVIII"). Everything else stays as written, so the pronoun "I", "MIX", "CIVIL", "DC" in "Washington,
+    DC", "LCD", "MD", "Gen X" and "Malcolm X" are never numbers. Guards: the numeral must be well
+    formed and upper case ("chapter iv" is rare, "book i" is not a numeral); a lone "I" after a name
+    only before punctuation, "of" or "'s" ("Elizabeth I of England", "James I's court"), because in
+    "when Elizabeth I was there" nothing tells the reign from the pronoun; a lone "I" after a numbering
+    word only when that word is capitalised ("Part I", not "for the most part I think"); a lone L, C,
+    D or M after a numbering word is a letter ("Type C", "Appendix D")."""
+
+    def regnal(m: re.Match) -> str:
+        numeral = m[2]
+        if numeral == "I" and not re.match(r"(?:[,.;:!?)]|\s+of\b|['’]s\b|\s*$)", text[m.end() :]):
+            return m[0]
+        return f"{m[1]} the {ordinal(_roman_value(numeral), accent).title()}"
+
+    def numbered(m: re.Match) -> str:
+        cue, numeral = m[1], m[2]
+        if numeral in ("L", "C", "D", "M") or (numeral == "I" and not cue[0].isupper()):
+            return m[0]
+        return f"{cue} {cardinal(str(_roman_value(numeral)), accent)}"
+
+    names = "|".join(_REGNAL)
+    text = re.sub(rf"\b({names})\s+{_ROMAN}", regnal, text)
+    cues = "|".join(re.escape(c) for c in _NUMBERING)
+    return re.sub(rf"\b((?i:{cues})s?\.?)\s+{_ROMAN}", numbered, text)
+
+
+# --- e-mail addresses and URLs -------------------------------------------------------------------
+
+# Top-level domains a bare address may end in (with "www." or a scheme any domain is an address).
+_TLDS = "com org net edu gov io co uk us ai dev app info biz me tv fm ca au de fr eu nz ie in ly gg xyz"
+_WEB_SEP = {".": "dot", "-": "dash", "_": "underscore", "+": "plus", "/": "slash", "~": "tilde", ":": "colon"}
+
+
+def _web_part(part: str, last: bool = False) -> str:
+    """One label of an address: digits one by one ("web3" -> "web three"), letters as they are in lower
+    case (espeak reads "github" and "jane" as words and spells a vowel-less "hr" or "bbc" by itself); a
+    final two-letter country code or "edu" spelled ("co dot U K": people do not say "uck"), and a single
+    letter (a lone "a" would be the article)."""
+    if len(part) == 1 and part.isalpha() or last and (re.fullmatch(r"[A-Za-z]{2}", part) or part.lower() == "edu"):
+        return _spell(part.upper())
+    words = re.findall(r"\d|[^\d]+", part.lower())
+    return " ".join(_DIGITS[int(w)] if w.isdigit() else w for w in words)
+
+
+def _web_words(address: str, host: bool = False) -> str:
+    pieces = re.findall(r"[A-Za-z0-9]+|[^A-Za-z0-9]", address)
+    words = [
+        _web_part(p, host and i == len(pieces) - 1) if p[0].isalnum() else _WEB_SEP.get(p, "")
+        for i, p in enumerate(pieces)
+    ]
+    return " ".join(w for w in words if w)
+
+
+def _web(text: str, accent: str) -> str:
+    """E-mail addresses and URLs, read as people read them aloud: "jane.doe@example.com" -> "jane dot
+    doe at example dot com"; "https://www.example.com/docs" -> "example dot com slash docs" (the
+    scheme and "www." are dropped, as readers drop them; a query or fragment is dropped too, and a
+    trailing slash). Runs first, so that no later rule takes "example.com" for an abbreviation or its
+    digits for a number. A bare domain needs a known top-level domain ("Node.js" and "e.g." are not
+    addresses); a sentence's full stop after an address is kept."""
+
+    def email(m: re.Match) -> str:
+        local, domain = m[1], m[2]
+        return f"{_web_words(local)} at {_web_words(domain, host=True)}"
+
+    def url(m: re.Match) -> str:
+        host, port, path = m[1], m[2], (m[3] or "").rstrip("/")
+        spoken = _web_words(host, host=True) + (" colon " + " ".join(_DIGITS[int(d)] for d in port) if port else "")
+        return spoken + (" slash " + _web_words(path.lstrip("/")) if path else "")
+
+    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    text = re.sub(rf"(?<![\w.+-])([\w.+-]*\w)@({label}(?:\.{label})*\.[A-Za-z]{{2,}})\b", email, text)
+    path = r"(/[\w\-./~%+]*[\w/])?(?:[?#][\w\-./~%+=&?#]*[\w/])?"
+    scheme = rf"(?:https?://(?:www\.)?|www\.)({label}(?:\.{label})*)(?::(\d{{1,5}}))?{path}"
+    bare = rf"(?<![\w.@/])({label}(?:\.{label})*\.(?:{_TLDS.replace(' ', '|')}))\b(?![.-]?\w)(){path}"
+    text = re.sub(rf"\b{scheme}", url, text)
+    return re.sub(bare, url, text)
+
+
+# --- acronyms ------------------------------------------------------------------------------------
+
+# Letter names as espeak reads them when written one by one: a lone "A" is the article to it ("the A
+# B C" reads "uh B C"), "ay" is "eye"; "Eh" reads /eɪ/.
+_LETTER = {"A": "Eh"}
+_VOWELS = set("AEIOUY")
+# Two consonants no English word starts with: espeak spells such a word in capitals wherever it stands
+# ("FBI", "GPU", "CPU", "DNA"), as it spells one with no vowel at all ("HTML", "NHS", "BBC").
+_ONSETS = set("BL BR CH CL CR DR DW FL FR GL GN GR KN KR NC NG PH PL PR PS PT QU SC SH SK SL SM SN SP ST SV SW".split())
+_ONSETS |= set("TH TR TS TW WH WR".split())
+# Initialisms that look pronounceable, which espeak reads as a word in at least one of six contexts
+# (alone, in a shouted sentence, before a comma, beside another word in capitals, mid-sentence, at
+# the end): "NYC" -> "nick", "FAQ" -> "fack", "SEO" -> "see-oh", or always, as a word its dictionary
+# knows ("ETA", "YMCA" -> "imka"). We spell these. Those it spelled in all six ("CEO", "API", "URL",
+# "USB", "UK", "IT") are left to it.
+_SPELLED = set(
+    (
+        "AP AR AWS COO DUI EMT EOD EPA ETA ETF EV FAQ GOP ICU IMF IOU IPO IQ IRA NCAA NGO NYC OBE PTA QA "
+        "SEO SOS TSA UAE USC UX VIP YMCA"
+    ).split()
+)
+_SAID_AS = {"NCAA": "N C double Eh"}
+# ...and those also an English word when shouted ("I SAT DOWN", "WHO IS IT"): spelled only among
+# lower-case words ("SAT scores", "the WHO said").
+_SPELLED_IF_NOT_SHOUTED = {"SAT", "SEC", "LED", "UPS", "ER", "PE", "WHO"}
+# Acronyms said as words. Most need nothing (espeak reads "NASA", "NATO", "UNESCO", "SCUBA", "COVID",
+# "LASER" as words); these it spells in capitals, so they are written in lower case.
+_READ_AS_WORD = {"PIN": "pin", "RAM": "ram", "ROM": "rom", "SIM": "sim", "ZIP": "zip", "LOL": "lol", "LAN": "lan"}
+_READ_AS_WORD |= {"WAN": "wan", "TED": "ted", "GIF": "gif", "JPEG": "jay peg", "FOMO": "fomo"}
+
+
+def _spell(letters: str) -> str:
+    return " ".join(_LETTER.get(c, c) for c in letters)
+
+
+def _espeak_spells(word: str) -> bool:
+    """Whether espeak spells this capitalised word by itself in any context (checked on 150 common
+    initialisms alone, in a shouted sentence and before a comma)."""
+    return not (_VOWELS & set(word)) or (word[0] not in _VOWELS and word[1] not in _VOWELS and word[:2] not in _ONSETS)
+
+
+def _acronyms(text: str, accent: str) -> str:
+    """All-capital initialisms spelled letter by letter where espeak would read them as a word, in a
+    form it always spells ("FAQ" -> "F Eh Q", "CEOs" -> "C E O's"), and acronyms said as words written
+    so that it says them ("PIN" -> "pin"). A curated list plus a rule: those espeak already spells in
+    every context (no vowel, or an onset no English word has: "FBI", "HTML", "NHS", "GPU") are left as
+    written, as it spells them with the stress of speech ("eff-bee-EYE") where "F B I" gives each letter
+    its own stress; those it reads as words when they stand alone or beside another word in capitals
+    are listed (_SPELLED); words in capitals that are neither (a shouted "STOP", "MIX") are left alone.
+    Plurals and possessives: "CEOs", "CEO's" and "CEOs'" -> "C E O's" (a bare "s" would be read "ess")."""
+
+    def shouted(m: re.Match) -> bool:
+        before = re.search(r"([A-Za-z']+)\W*$", text[: m.start()])
+        after = re.match(r"\W*([A-Za-z']+)", text[m.end() :])
+        return any(w and len(w[1]) > 1 and w[1].isupper() for w in (before, after))
+
+    def one(m: re.Match) -> str:
+        word, tail = m[1], m[2] or ""
+        if word in _READ_AS_WORD and not tail:
+            return _READ_AS_WORD[word]
+        if word == "WHO" and not re.search(r"\b[Tt]he\s+$", text[: m.start()]):
+            return m[0]
+        if word in _SPELLED or (word in _SPELLED_IF_NOT_SHOUTED and not shouted(m)):
+            return _SAID_AS.get(word, _spell(word)) + ("'s" if tail else "")
+        return m[0]
+
+    return re.sub(r"(?<![\w'’.-])([A-Z]{2,5})(s['’]|['’]s|s)?(?![\w'’-]|\.\w)", one, text)
+
+
+def _symbols(text: str, accent: str = "us") -> str:
     text = re.sub(r"\s*&\s*", " and ", text)
     text = re.sub(r"(?<=\w)\s*\+(?=\s|$|[.,!?])", " plus", text)  # 50+ / "2 + 2"
     text = re.sub(r"\s\+\s", " plus ", text)
@@ -425,11 +654,10 @@ def _symbols(text: str) -> str:
 def normalise_for_speech(text: str, accent: str = "us") -> str:
     """The words a reader says for ``text``: numbers, money, dates, times, units and abbreviations spelled out."""
     accent = "uk" if accent.lower() in ("uk", "gb", "en-gb", "british") else "us"
-    original = text
-    try:
-        for step in (_abbreviations, _dates, _times, _phones, _money, _units, _years, _fractions, _numbers):
+    steps = (_web, _abbreviations, _dates, _times, _phones, _money, _units, _years, _fractions, _romans, _numbers)
+    for step in (*steps, _acronyms):
+        try:
             text = step(text, accent)
-        return _symbols(text)
-    except (ValueError, OverflowError, IndexError, KeyError):  # a rule's blind spot must never fail a request
-        log.exception("normalising failed; speaking the text as written")
-        return original
+        except Exception:  # a rule's blind spot must never fail a request: skip that rule, keep the rest
+            log.exception("normalising step %s failed; its part is spoken as written", step.__name__)
+    return _symbols(text)

@@ -23,8 +23,10 @@ def test_the_set_covers_every_category() -> None:
         counts[category] += 1
     assert len(CASES) >= 100
     wanted = "cardinal ordinal decimal fraction percent currency year decade date time phone unit range title symbol"
+    wanted += " roman web acronym timezone"
     assert set(wanted.split()) | {"plain"} == set(counts)
     assert all(n >= 6 for n in counts.values())
+    assert all(counts[c] >= 10 for c in ("roman", "web", "acronym", "timezone"))
 
 
 def test_plain_prose_passes_through_unchanged() -> None:
