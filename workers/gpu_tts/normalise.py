@@ -561,11 +561,11 @@ def _web(text: str, accent: str) -> str:
         spoken = _web_words(host, host=True) + (" colon " + " ".join(_DIGITS[int(d)] for d in port) if port else "")
         return spoken + (" slash " + _web_words(path.lstrip("/")) if path else "")
 
-    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    label = r"[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*"  # unambiguous, so a long "a-a-a-..." cannot backtrack
     text = re.sub(rf"(?<![\w.+-])([\w.+-]*\w)@({label}(?:\.{label})*\.[A-Za-z]{{2,}})\b", email, text)
     path = r"(/[\w\-./~%+]*[\w/])?(?:[?#][\w\-./~%+=&?#]*[\w/])?"
     scheme = rf"(?:https?://(?:www\.)?|www\.)({label}(?:\.{label})*)(?::(\d{{1,5}}))?{path}"
-    bare = rf"(?<![\w.@/])({label}(?:\.{label})*\.(?:{_TLDS.replace(' ', '|')}))\b(?![.-]?\w)(){path}"
+    bare = rf"(?<![\w.@/-])({label}(?:\.{label})*\.(?:{_TLDS.replace(' ', '|')}))\b(?![.-]?\w)(){path}"
     text = re.sub(rf"\b{scheme}", url, text)
     return re.sub(bare, url, text)
 
@@ -622,7 +622,7 @@ def _acronyms(text: str, accent: str) -> str:
     Plurals and possessives: "CEOs", "CEO's" and "CEOs'" -> "C E O's" (a bare "s" would be read "ess")."""
 
     def shouted(m: re.Match) -> bool:
-        before = re.search(r"([A-Za-z']+)\W*$", text[: m.start()])
+        before = re.search(r"([A-Za-z']+)\W*$", text[max(0, m.start() - 40) : m.start()])
         after = re.match(r"\W*([A-Za-z']+)", text[m.end() :])
         return any(w and len(w[1]) > 1 and w[1].isupper() for w in (before, after))
 
@@ -630,7 +630,7 @@ def _acronyms(text: str, accent: str) -> str:
         word, tail = m[1], m[2] or ""
         if word in _READ_AS_WORD and not tail:
             return _READ_AS_WORD[word]
-        if word == "WHO" and not re.search(r"\b[Tt]he\s+$", text[: m.start()]):
+        if word == "WHO" and not re.search(r"\b[Tt]he\s+$", text[max(0, m.start() - 8) : m.start()]):
             return m[0]
         if word in _SPELLED or (word in _SPELLED_IF_NOT_SHOUTED and not shouted(m)):
             return _SAID_AS.get(word, _spell(word)) + ("'s" if tail else "")

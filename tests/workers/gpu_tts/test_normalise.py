@@ -87,3 +87,50 @@ def test_long_digit_runs_are_read_digit_by_digit_and_never_fail() -> None:
         "Order one two three four five six seven eight nine zero one two three four five six seven shipped."
     )
     assert normalise_for_speech("9" * 5000).split() == ["nine"] * 5000  # past Python's int-parsing limit
+
+
+def _phonemise():  # noqa: ANN202
+    from kokoro_onnx.tokenizer import Tokenizer
+
+    return Tokenizer().phonemize
+
+
+def test_a_m_and_spelled_letters_are_read_as_letters_by_espeak() -> None:
+    """The first slice wrote a.m. as "ay em", which espeak reads "eye em"; a lone "A" is the article."""
+    phonemise = _phonemise()
+    assert "ˈaɪ ˈɛm" in phonemise("at ten ay em today", "en-us")  # the bug, as it was
+    assert "tˈɛn ˈeɪ ˈɛm" in phonemise(normalise_for_speech("The store opens at 10am today."), "en-us")
+    assert "ɐ" in phonemise("the F A Q", "en-us")
+    assert "ˈɛf ˈeɪ kjˈuː" in phonemise(normalise_for_speech("Read the FAQ first."), "en-us")
+    assert "ˈɛf ˈeɪ kjˈuːz" in phonemise(normalise_for_speech("Read the FAQs."), "en-us")  # not "... kjuː ɛs"
+
+
+def test_initialisms_espeak_reads_as_words_are_spelled_and_those_it_spells_are_left() -> None:
+    phonemise = _phonemise()
+    assert "nˈɪk fˈæk" in phonemise("The NYC FAQ.", "en-us")  # beside another word in capitals: "nick fack"
+    assert "ˈɛn wˈaɪ sˈiː ˈɛf ˈeɪ kjˈuː" in phonemise(normalise_for_speech("The NYC FAQ."), "en-us")
+    # left as written because espeak spells them wherever they stand, with the stress of speech
+    for word in ("FBI", "HTML", "NHS", "CEO", "URL", "API", "GPU"):
+        for frame in ("{}", "THE {} IS HERE.", "{}, here we go.", "The NYC {} team."):
+            assert normalise_for_speech(frame.format(word)).count(word) == 1
+            spoken = phonemise(frame.format(word), "en-us")
+            assert max(w.count("ˈ") + w.count("ˌ") for w in spoken.split()) >= len(word), (word, frame, spoken)
+    assert phonemise(normalise_for_speech("Enter your PIN."), "en-us") == "ˈɛntɚ jʊɹ pˈɪn."  # not "P I N"
+
+
+def test_new_categories_through_espeak() -> None:
+    phonemise = _phonemise()
+    assert "hˈɛnɹi ðɪ ˈeɪtθ" in phonemise(normalise_for_speech("Henry VIII"), "en-us")
+    assert "dˈɑːt" in phonemise(normalise_for_speech("Mail jane.doe@example.com"), "en-us")
+    assert "ˈiːstɚn stˈændɚd tˈaɪm" in phonemise(normalise_for_speech("At 3 p.m. EST."), "en-us")
+    assert "jˈuː tˈiː sˈiː" in phonemise(normalise_for_speech("At 10:30 UTC."), "en-us")
+
+
+def test_a_failing_rule_skips_only_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers.gpu_tts import normalise
+
+    def broken(text: str, accent: str) -> str:
+        raise RuntimeError("a rule's blind spot")
+
+    monkeypatch.setattr(normalise, "_romans", broken)
+    assert normalise_for_speech("Henry VIII paid $5.") == "Henry VIII paid five dollars."
