@@ -6,12 +6,15 @@ it is cut into chunks (a price's decimal point must not end a sentence). ``norma
 is pure and leaves text with nothing to normalise exactly as it was.
 
 Number words come from ``num2words`` (cardinals, ordinals); everything else here is our own rules,
-applied in order: abbreviations and titles, dates, times, phone numbers, money, ranges,
-percentages and units, decades and years, ordinals, fractions, plain numbers, symbols.
-``accent`` is "us" or "uk": UK voices read 05/12/2024 as 5 December, say "one hundred and five",
-and spell units "kilometres" (espeak sounds them the same). Not handled yet: heteronyms, Roman
-numerals, e-mail addresses and URLs, acronyms, time zones.
-"""
+applied in order: e-mail addresses and URLs, abbreviations and titles, dates, times (with time
+zones), phone numbers, money, ranges, percentages and units, decades and years, fractions, Roman
+numerals in context, ordinals and plain numbers, acronyms, symbols. A rule that fails is skipped
+(logged) and the others still apply. ``accent`` is "us" or "uk": UK voices read 05/12/2024 as 5
+December, say "one hundred and five", and spell units "kilometres" (espeak sounds them the same).
+Letters to be said one by one are written as capitals apart, "A" as "Eh": espeak reads a lone "a" as
+the article and "ay" as "eye" ("10am" -> "ten eh em", "FAQ" -> "F Eh Q"). Not handled yet:
+heteronyms (close/close, read/read), version numbers ("2.5.1"), Roman numerals outside the listed
+contexts ("Rocky II", "Apollo XIII"), a lone regnal "I" before a word ("Elizabeth I was")."""
 
 import logging
 import re
@@ -482,6 +485,11 @@ _NUMBERING = ["World War", "Super Bowl", "WrestleMania"] + (
 ).split()
 
 
+_ANY_ROMAN = re.compile(r"\s[MDCLXVI]+(?![\w-])")
+_REGNAL_RE = re.compile(rf"\b({'|'.join(_REGNAL)})\s+{_ROMAN}")
+_NUMBERED_RE = re.compile(rf"\b((?i:{'|'.join(re.escape(c) for c in _NUMBERING)})s?\.?)\s+{_ROMAN}")
+
+
 def _roman_value(numeral: str) -> int:
     values = [_ROMAN_VALUES[c] for c in numeral]
     return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
@@ -511,10 +519,10 @@ def _romans(text: str, accent: str) -> str:
             return m[0]
         return f"{cue} {cardinal(str(_roman_value(numeral)), accent)}"
 
-    names = "|".join(_REGNAL)
-    text = re.sub(rf"\b({names})\s+{_ROMAN}", regnal, text)
-    cues = "|".join(re.escape(c) for c in _NUMBERING)
-    return re.sub(rf"\b((?i:{cues})s?\.?)\s+{_ROMAN}", numbered, text)
+    if not _ANY_ROMAN.search(text):  # most sentences: no capital numeral after a space
+        return text
+    text = _REGNAL_RE.sub(regnal, text)
+    return _NUMBERED_RE.sub(numbered, text)
 
 
 # --- e-mail addresses and URLs -------------------------------------------------------------------
@@ -561,13 +569,21 @@ def _web(text: str, accent: str) -> str:
         spoken = _web_words(host, host=True) + (" colon " + " ".join(_DIGITS[int(d)] for d in port) if port else "")
         return spoken + (" slash " + _web_words(path.lstrip("/")) if path else "")
 
-    label = r"[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*"  # unambiguous, so a long "a-a-a-..." cannot backtrack
-    text = re.sub(rf"(?<![\w.+-])([\w.+-]*\w)@({label}(?:\.{label})*\.[A-Za-z]{{2,}})\b", email, text)
-    path = r"(/[\w\-./~%+]*[\w/])?(?:[?#][\w\-./~%+=&?#]*[\w/])?"
-    scheme = rf"(?:https?://(?:www\.)?|www\.)({label}(?:\.{label})*)(?::(\d{{1,5}}))?{path}"
-    bare = rf"(?<![\w.@/-])({label}(?:\.{label})*\.(?:{_TLDS.replace(' ', '|')}))\b(?![.-]?\w)(){path}"
-    text = re.sub(rf"\b{scheme}", url, text)
-    return re.sub(bare, url, text)
+    if "@" not in text and not _DOT_LETTER.search(text):  # no address can be here
+        return text
+    text = _EMAIL_RE.sub(email, text)
+    text = _SCHEME_URL_RE.sub(url, text)
+    return _BARE_URL_RE.sub(url, text)
+
+
+_LABEL = r"[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*"  # unambiguous, so a long "a-a-a-..." cannot backtrack
+_PATH = r"(/[\w\-./~%+]*[\w/])?(?:[?#][\w\-./~%+=&?#]*[\w/])?"
+_DOT_LETTER = re.compile(r"\.[A-Za-z]")
+_EMAIL_RE = re.compile(rf"(?<![\w.+-])([\w.+-]*\w)@({_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,}})\b")
+_SCHEME_URL_RE = re.compile(rf"\b(?:https?://(?:www\.)?|www\.)({_LABEL}(?:\.{_LABEL})*)(?::(\d{{1,5}}))?{_PATH}")
+_BARE_URL_RE = re.compile(
+    rf"(?<![\w.@/-])({_LABEL}(?:\.{_LABEL})*\.(?:{_TLDS.replace(' ', '|')}))\b(?![.-]?\w)(){_PATH}"
+)
 
 
 # --- acronyms ------------------------------------------------------------------------------------
