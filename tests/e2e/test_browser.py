@@ -25,6 +25,7 @@ async def sign_up_in(page: Page, site_url: str, prefix: str) -> None:
     await page.fill("input[name=email]", f"{prefix}-{uuid.uuid4().hex[:8]}@example.com")
     await page.fill("input[name=password]", "browser-pass-1")
     await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{site_url}/tts")  # signed in (a boosted form: wait for it to land)
 
 
 async def loaded_duration(audio: Locator) -> float:
