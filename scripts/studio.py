@@ -8,10 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 from studio.migrate import upgrade
 from studio.settings import get_settings
 from temporal.dev_server import start_dev_server, wait_for_port
+
+DEFAULT_UI_PORT = 8233
 
 
 def _wait_until_listening(proc: subprocess.Popen, host: str, port: int, budget_s: float) -> bool:
@@ -36,7 +39,9 @@ def main() -> int:
     settings = get_settings()
     host, port = os.environ.get("STUDIO_HOST", "127.0.0.1"), int(os.environ.get("STUDIO_PORT", "8000"))
     t_host, t_port = settings.temporal_address.rsplit(":", 1)
-    ui_port = int(settings.temporal_ui_url.rsplit(":", 1)[1].split("/")[0])
+    # The UI's own port, from its URL; a URL without one (a proxy in front, docs/operators.md) leaves
+    # the dev UI on Temporal's default port behind it.
+    ui_port = urlsplit(settings.temporal_ui_url).port or DEFAULT_UI_PORT
     children: list[subprocess.Popen] = []
     try:
         print("==> Temporal dev server", flush=True)
