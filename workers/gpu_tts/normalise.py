@@ -613,8 +613,7 @@ _SAID_AS = {"NCAA": "N C double Eh"}
 _SPELLED_IF_NOT_SHOUTED = {"SAT", "SEC", "LED", "UPS", "ER", "PE", "WHO"}
 # Acronyms said as words. Most need nothing (espeak reads "NASA", "NATO", "UNESCO", "SCUBA", "COVID",
 # "LASER" as words); these it spells in capitals, so they are written in lower case.
-_READ_AS_WORD = {"PIN": "pin", "RAM": "ram", "ROM": "rom", "SIM": "sim", "ZIP": "zip", "LOL": "lol", "LAN": "lan"}
-_READ_AS_WORD |= {"WAN": "wan", "TED": "ted", "GIF": "gif", "JPEG": "jay peg", "FOMO": "fomo"}
+_READ_AS_WORD = {w: w.lower() for w in "PIN RAM ROM SIM ZIP LOL LAN WAN TED".split()}
 
 
 def _spell(letters: str) -> str:
@@ -622,8 +621,8 @@ def _spell(letters: str) -> str:
 
 
 def _espeak_spells(word: str) -> bool:
-    """Whether espeak spells this capitalised word by itself in any context (checked on 150 common
-    initialisms alone, in a shouted sentence and before a comma)."""
+    """Whether espeak spells this capitalised word by itself in any context (checked on ~160 common
+    initialisms alone, in a shouted sentence, before a comma and beside another word in capitals)."""
     return not (_VOWELS & set(word)) or (word[0] not in _VOWELS and word[1] not in _VOWELS and word[:2] not in _ONSETS)
 
 
@@ -646,6 +645,8 @@ def _acronyms(text: str, accent: str) -> str:
         word, tail = m[1], m[2] or ""
         if word in _READ_AS_WORD and not tail:
             return _READ_AS_WORD[word]
+        if _espeak_spells(word):  # FBI, HTML, NHS, GPU: espeak spells them everywhere, and better
+            return m[0]
         if word == "WHO" and not re.search(r"\b[Tt]he\s+$", text[max(0, m.start() - 8) : m.start()]):
             return m[0]
         if word in _SPELLED or (word in _SPELLED_IF_NOT_SHOUTED and not shouted(m)):

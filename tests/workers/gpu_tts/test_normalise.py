@@ -134,3 +134,11 @@ def test_a_failing_rule_skips_only_itself(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(normalise, "_romans", broken)
     assert normalise_for_speech("Henry VIII paid $5.") == "Henry VIII paid five dollars."
+
+
+def test_the_spelled_list_holds_only_words_espeak_does_not_spell_by_itself() -> None:
+    from workers.gpu_tts.normalise import _SPELLED, _espeak_spells
+
+    assert all(_espeak_spells(w) for w in ("FBI", "HTML", "NHS", "GPU", "CPU", "BBC", "DNA"))
+    assert not any(_espeak_spells(w) for w in _SPELLED)
+    assert not any(_espeak_spells(w) for w in ("NASA", "NATO", "SCUBA", "COVID", "LASER", "STOP", "SAID"))
