@@ -110,6 +110,12 @@ async def test_every_page_fits_and_passes_the_audit(stack: Stack, width: int) ->
         await expect(page.locator("main a:has-text('Create an account')")).to_be_visible()
 
         await sign_up(page, stack.site_url)
+        if os.environ.get("STUDIO_SCREENSHOT_DIR"):  # pictures of a studio in use: a clip in History
+            await page.fill("#text", "Welcome to the studio. This clip was made for the screenshots.")
+            await page.click("button:has-text('Generate')")
+            await expect(page.locator("article.clip").first).to_have_attribute(
+                "data-stage", "done", timeout=LIVENESS_MS
+            )
         for name, path in SIGNED_IN_PAGES.items():
             response = await page.goto(stack.site_url + path)
             assert response.status == (404 if name == "not-found" else 200), name
@@ -186,6 +192,8 @@ async def test_a_clip_keeps_playing_in_the_playbar_across_pages(stack: Stack) ->
         after, paused = await bar_audio.evaluate("a => [a.currentTime, a.paused]")
         assert not paused and after > before, (before, after)
         assert await page.evaluate("window.sameDocument") is True
+        if shots := os.environ.get("STUDIO_SCREENSHOT_DIR"):
+            await page.screenshot(path=f"{shots}/playbar-{LAPTOP}.png")
         # Its words light up on the History page again when the user goes back there.
         await page.click("#site-nav >> text=History")
         await expect(page.locator(f"#clip-{clip_id} p.text span.word.spoken")).to_have_count(1, timeout=10_000)
