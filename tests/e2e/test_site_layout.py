@@ -20,7 +20,7 @@ from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, LIVENESS_MS
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 from npm (MPL-2.0)
-PHONE, LAPTOP = 390, 1280
+SMALL_PHONE, PHONE, LAPTOP = 360, 390, 1280
 SIGNED_OUT_PAGES = {"landing": "/", "sign-in": "/login", "sign-up": "/signup"}
 SIGNED_IN_PAGES = {
     "text-to-speech": "/tts",
@@ -94,7 +94,7 @@ async def check_page(page: Page, name: str, width: int) -> None:
         await page.screenshot(path=f"{shots}/{name}-{width}.png", full_page=True)
 
 
-@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+@pytest.mark.parametrize("width", [SMALL_PHONE, PHONE, LAPTOP])
 async def test_every_page_fits_and_passes_the_audit(stack: Stack, width: int) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
