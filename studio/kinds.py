@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from studio.pronunciation import PRONUNCIATION_RULES, clip_rules_problem
 from studio.settings import get_settings
 from studio.stages import Stage
 from studio.voices import CUSTOM_ID_LENGTH, VOICES, VoiceRecipe, is_custom_voice_id
@@ -81,6 +82,8 @@ def tts_problem(text: str, voice: str, speed: float, settings: dict[str, Any] | 
         return f"Speed must be between {MIN_SPEED} and {MAX_SPEED}."
     if (settings or {}).get(TEXT_NORMALIZATION, "auto") not in NORMALIZATION_MODES:
         return f"apply_text_normalization must be one of {', '.join(NORMALIZATION_MODES)}."
+    if (rules := (settings or {}).get(PRONUNCIATION_RULES)) is not None:
+        return clip_rules_problem(rules)
     return None
 
 

@@ -1,11 +1,12 @@
-"""SQLAlchemy models: users, clips, the credit ledger, API keys, admissions and users' own voices."""
+"""SQLAlchemy models: users, clips, the credit ledger, API keys, admissions, users' own voices and
+pronunciation dictionaries."""
 
 import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -152,3 +153,35 @@ class Admission(Base):
 
 def workflow_id_for(clip_id: uuid.UUID) -> str:
     return f"clip-{clip_id}"
+
+
+class PronunciationDictionary(Base):
+    """A user's pronunciation dictionary (``studio.pronunciation``): ElevenLabs' shape, with the
+    latest rules here and every version's rules in ``pronunciation_dictionary_versions`` (a request
+    may name an older version). ``on_site`` marks the one the site edits and applies to the user's
+    text to speech there."""
+
+    __tablename__ = "pronunciation_dictionaries"
+    __table_args__ = (Index("ix_pronunciation_dictionaries_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # studio.pronunciation.new_id
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    version_id: Mapped[str] = mapped_column(String(32))  # the latest version, new on each change of rules
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    on_site: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PronunciationDictionaryVersion(Base):
+    """One version of a dictionary's rules, kept so a locator naming it still says the same."""
+
+    __tablename__ = "pronunciation_dictionary_versions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dictionary_id: Mapped[str] = mapped_column(
+        ForeignKey("pronunciation_dictionaries.id", ondelete="CASCADE"), index=True
+    )
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

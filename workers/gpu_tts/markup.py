@@ -3,8 +3,8 @@
 The text between the brackets is what is shown and timed (captions, character timestamps); the
 phonemes between the slashes are Kokoro's own symbols (its vocabulary: IPA plus misaki's
 shorthands such as O for /oʊ/), spliced into the phonemiser's output as they are. This is the one
-mechanism behind inline markup, heteronyms (``heteronyms``: a word read by another spelling) and,
-later, pronunciation dictionaries. The normaliser never sees inside a span, so "/" is not "slash".
+mechanism behind inline markup, heteronyms (``heteronyms``: a word read by another spelling) and
+pronunciation dictionaries (``dictionaries``). The normaliser never sees inside a span, so "/" is not "slash".
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from studio import kinds
+from studio.pronunciation import PRONUNCIATION_RULES
+from workers.gpu_tts import dictionaries
 from workers.gpu_tts.normalise import normalise_for_speech
 
 SPAN = re.compile(r"\[([^\[\]\n]{1,100})\]\(/([^/()\[\]\n]{1,200})/\)")
@@ -74,8 +76,11 @@ def map_plain(text: str, change: Callable[[str], str]) -> str:
 
 
 def spoken_text(text: str, accent: str, settings: dict) -> str:
-    """What the engine speaks for a request's ``text``: normalised (unless the request turned the
-    normaliser off, ``studio.kinds.TEXT_NORMALIZATION``), marked-up spans kept as written."""
+    """What the engine speaks for a request's ``text``: its pronunciation rules applied
+    (``dictionaries``), then normalised (unless the request turned the normaliser off,
+    ``studio.kinds.TEXT_NORMALIZATION``), marked-up spans kept as written."""
+    for rule in settings.get(PRONUNCIATION_RULES) or ():
+        text = map_plain(text, dictionaries.substitution(rule))
     if settings.get(kinds.TEXT_NORMALIZATION, "auto") == "off":
         return text
     return map_plain(text, lambda run: normalise_for_speech(run, accent))
