@@ -35,6 +35,7 @@ from studio.models import (
     utcnow,
     workflow_id_for,
 )
+from studio.pronunciation import PRONUNCIATION_RULES
 from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
 from studio.uploads import UnusableAudio, decode_upload
@@ -209,14 +210,17 @@ def voice_settings(user_id: uuid.UUID, voice: str) -> dict:
 
 async def start_tts(
     client: Client, user: User, text: str, voice: str, speed: float, stream: bool | str = False,
-    normalization: str = "auto",
+    normalization: str = "auto", pronunciation_rules: list[dict] | None = None,
 ) -> Clip:  # fmt: skip
     """A TTS clip. ``stream`` asks the worker to publish each chunk as it is made: True for the
     streaming API, ``api.clip_events.SITE_STREAM`` for the site, which plays them as they land.
-    ``normalization`` is ElevenLabs' ``apply_text_normalization`` (stored only when not the default)."""
+    ``normalization`` is ElevenLabs' ``apply_text_normalization`` (stored only when not the default);
+    ``pronunciation_rules`` the resolved rules of the request's dictionaries (``studio.pronunciation``)."""
     settings = {"speed": speed} | ({"stream": stream} if stream else {})
     if normalization != "auto":
         settings[kinds.TEXT_NORMALIZATION] = normalization
+    if pronunciation_rules:
+        settings[PRONUNCIATION_RULES] = pronunciation_rules
     settings |= await asyncio.to_thread(voice_settings, user.id, voice)
     return await start_clip(client, user, ClipKind.TTS, text.strip(), voice, settings)
 

@@ -20,9 +20,9 @@ from temporalio.client import Client
 from api.body_limit import BodyLimit
 from api.errors import LoginRequired, UserError
 from api.login_throttle import throttle_from_settings
-from api.public import elevenlabs_routes, openai_routes, stream_input
+from api.public import elevenlabs_routes, openai_routes, pronunciation_routes, stream_input
 from api.public.errors import ApiError, error_response, is_public_api
-from api.routers import account, auth, clips, site, sound_effects, tts, voice_changer, voices
+from api.routers import account, auth, clips, pronunciation, site, sound_effects, tts, voice_changer, voices
 from api.security_headers import SecurityHeaders
 from api.templating import is_htmx, render
 from studio.db import get_sessionmaker
@@ -153,11 +153,13 @@ def create_app() -> FastAPI:
         sound_effects,
         clips,
         account,
+        pronunciation,
     ):  # the site's pages stay out of the API schema
         app.include_router(module.router, include_in_schema=False)
     app.include_router(elevenlabs_routes.router)
     app.include_router(elevenlabs_routes.v2_router)
     app.include_router(openai_routes.router)
+    app.include_router(pronunciation_routes.router)
     app.include_router(stream_input.router)
 
     @app.exception_handler(ApiError)

@@ -47,11 +47,12 @@ def create(
         raise RuleProblem(f"The description is over {pronunciation.MAX_DESCRIPTION_CHARS} characters.")
     checked = pronunciation.check_rules(rules, allow_empty=on_site)
     dictionary = PronunciationDictionary(
-        id=pronunciation.new_id(), user_id=user_id, name=name, description=description, on_site=on_site
-    )
+        id=pronunciation.new_id(), user_id=user_id, name=name, description=description, on_site=on_site,
+        version_id=pronunciation.new_id(), rules=checked,
+    )  # fmt: skip
     db.add(dictionary)
     db.flush()
-    _new_version(db, dictionary, checked)
+    db.add(PronunciationDictionaryVersion(id=dictionary.version_id, dictionary_id=dictionary.id, rules=checked))
     db.flush()
     return dictionary
 

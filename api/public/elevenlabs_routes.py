@@ -31,6 +31,7 @@ from api.generation import (
 from api.previews import absolute, own_preview_link, stock_preview_link
 from api.public.auth import ApiUser
 from api.public.errors import ApiError
+from api.public.pronunciation_routes import Locator, locator_rules
 from api.public.speech import (
     clip_timestamps,
     finished_audio,
@@ -84,6 +85,9 @@ class TextToSpeechRequest(BaseModel):
     seed: int | None = Field(None, description="Accepted for compatibility; Kokoro is deterministic")
     apply_text_normalization: Literal["auto", "on", "off"] = Field(
         "auto", description="off: speak the text as written (digits, symbols); auto and on: read it as a person would"
+    )
+    pronunciation_dictionary_locators: list[Locator] | None = Field(
+        None, description="Up to 3 of your pronunciation dictionaries, applied in order (no version_id: the latest)"
     )
 
 
@@ -228,12 +232,15 @@ def _check_model(model_id: str | None) -> None:
 
 async def _tts_args(
     body: TextToSpeechRequest, user: User, voice_id: str, output_format: str
-) -> tuple[AudioFormat, str, float]:
-    """Checks shared by both TTS routes: format, model and voice; the speed from voice_settings."""
+) -> tuple[AudioFormat, str, float, dict[str, Any]]:
+    """Checks shared by the TTS routes: format, model and voice; the speed from voice_settings; and
+    what ``start_tts`` takes besides (normalisation, the rules of the pronunciation dictionaries)."""
     fmt = _format(output_format)
     _check_model(body.model_id)
     speed = (body.voice_settings.speed if body.voice_settings else None) or 1.0
-    return fmt, await speaking_voice(user, voice_id), speed
+    voice = await speaking_voice(user, voice_id)
+    rules = await locator_rules(user.id, body.pronunciation_dictionary_locators)
+    return fmt, voice, speed, {"normalization": body.apply_text_normalization, "pronunciation_rules": rules}
 
 
 def _headers(clip: Clip) -> dict[str, str]:
@@ -535,8 +542,8 @@ async def text_to_speech(
     output_format: OutputFormat = "mp3_44100_128",
 ) -> Response:  # fmt: skip
     """Speak the text; returns the audio once the clip's workflow is done."""
-    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(client, user, body.text, voice, speed, normalization=body.apply_text_normalization)
+    fmt, voice, speed, extra = await _tts_args(body, user, voice_id, output_format)
+    clip = await start_tts(client, user, body.text, voice, speed, **extra)
     audio = await finished_audio(client, clip, fmt)
     return Response(audio, media_type=fmt.media_type, headers=_headers(clip))
 
@@ -547,10 +554,8 @@ async def text_to_speech_stream(
     output_format: OutputFormat = "mp3_44100_128",
 ) -> StreamingResponse:  # fmt: skip
     """Speak the text, sending audio as soon as its first sentence is ready."""
-    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(
-        client, user, body.text, voice, speed, stream=True, normalization=body.apply_text_normalization
-    )
+    fmt, voice, speed, extra = await _tts_args(body, user, voice_id, output_format)
+    clip = await start_tts(client, user, body.text, voice, speed, stream=True, **extra)
     return await streaming_response(client, clip, fmt, _headers(clip))
 
 
@@ -562,8 +567,8 @@ async def text_to_speech_with_timestamps(
     """Speak the text; the audio (base64) with every character's start and end, from Kokoro's own
     durations: ``alignment`` for the text as sent, ``normalized_alignment`` for the words spoken
     ("$5" is said "five dollars")."""
-    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(client, user, body.text, voice, speed, normalization=body.apply_text_normalization)
+    fmt, voice, speed, extra = await _tts_args(body, user, voice_id, output_format)
+    clip = await start_tts(client, user, body.text, voice, speed, **extra)
     audio = await finished_audio(client, clip, fmt)
     stamps = await asyncio.to_thread(clip_timestamps, clip.id)
     content = {
@@ -581,10 +586,8 @@ async def text_to_speech_stream_with_timestamps(
 ) -> StreamingResponse:  # fmt: skip
     """Speak the text as a stream of JSON lines, one per sentence as it is made: its audio (base64)
     and its characters' times from the start of the clip (``speech.stream_with_timestamps``)."""
-    fmt, voice, speed = await _tts_args(body, user, voice_id, output_format)
-    clip = await start_tts(
-        client, user, body.text, voice, speed, stream=True, normalization=body.apply_text_normalization
-    )
+    fmt, voice, speed, extra = await _tts_args(body, user, voice_id, output_format)
+    clip = await start_tts(client, user, body.text, voice, speed, stream=True, **extra)
     items = stream_with_timestamps(client, clip, fmt)
     try:  # the first item before the response starts, so a failure still gets its status
         first: dict | None = await anext(items)

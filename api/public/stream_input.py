@@ -33,7 +33,8 @@ Query parameters accepted: ``model_id`` (checked as on the HTTP routes), ``outpu
 ends, the rest is spoken and the socket closes with 1008), ``auto_mode``. Accepted without
 effect: ``sync_alignment`` (every audio message carries its alignment anyway),
 ``enable_logging``, ``enable_ssml_parsing``, ``optimize_streaming_latency``, ``language_code``,
-``seed``. ``apply_text_normalization`` (auto, on, off) as on the HTTP routes.
+``seed``. ``apply_text_normalization`` (auto, on, off) as on the HTTP routes; the first message's
+``pronunciation_dictionary_locators`` (up to 3 of the user's dictionaries) apply to the whole socket.
 """
 
 import asyncio
@@ -52,11 +53,13 @@ from api.errors import UserError
 from api.generation import admit, new_clip, precheck, start_clip_workflow, voice_settings
 from api.public.elevenlabs_routes import MODEL_ALIASES, speaking_voice
 from api.public.errors import ApiError
+from api.public.pronunciation_routes import locator_rules
 from studio import api_keys, kinds
 from studio.audio import AudioFormat, Encoder, parse_output_format, read_wav
 from studio.db import get_sessionmaker
 from studio.kinds import KINDS, ClipKind
 from studio.models import User
+from studio.pronunciation import PRONUNCIATION_RULES
 from studio.settings import get_settings
 from studio.storage import ClipObjects, get_store
 from workflows.speech_session import SpeechSession
@@ -472,6 +475,8 @@ async def _open(websocket: WebSocket, voice_id: str) -> Session:
         settings = {"speed": speed_of(first), "session": True} | await asyncio.to_thread(voice_settings, user.id, voice)
         if options.normalization != "auto":
             settings[kinds.TEXT_NORMALIZATION] = options.normalization
+        if rules := await locator_rules(user.id, first.get("pronunciation_dictionary_locators")):
+            settings[PRONUNCIATION_RULES] = rules
         price = KINDS[ClipKind.TTS].price(settings)
         await asyncio.to_thread(precheck, user.id, price)  # a refusal now, before any text is sent
         client = await websocket.app.state.temporal()

@@ -1,6 +1,7 @@
 """Text-to-speech page and the Generate action."""
 
 import asyncio
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -12,11 +13,18 @@ from api.generation import start_tts
 from api.routers.clips import queued_card
 from api.routers.voices import ready_voices
 from api.templating import render
+from studio import pronunciation_library
+from studio.db import session_scope
 from studio.kinds import MAX_SPEED, MIN_SPEED, ClipKind
 from studio.settings import get_settings
 from studio.voices import DEFAULT_VOICE, VOICES
 
 router = APIRouter()
+
+
+def site_rules(user_id: uuid.UUID) -> list[dict]:
+    with session_scope() as db:
+        return pronunciation_library.site_rules(db, user_id)
 
 
 def chosen_voice(voice: str, own_voices: list) -> str:
@@ -54,8 +62,10 @@ async def generate(
     voice: Annotated[str, Form(max_length=64)] = DEFAULT_VOICE,
     speed: Annotated[float, Form()] = 1.0,
 ):  # noqa: ANN201
-    # Streamed: the page plays each part as it lands, then the finished clip as one file.
-    clip = await start_tts(client, user, text, voice, speed, stream=SITE_STREAM)
+    # Streamed: the page plays each part as it lands, then the finished clip as one file. The user's
+    # pronunciation rules (the Pronunciation page) travel with the clip.
+    rules = await asyncio.to_thread(site_rules, user.id)
+    clip = await start_tts(client, user, text, voice, speed, stream=SITE_STREAM, pronunciation_rules=rules)
     return queued_card(request, clip)
 
 
