@@ -61,6 +61,7 @@ def add_rule(
     except RuleProblem as exc:
         db.rollback()
         message = str(exc).removeprefix("Rule 1: ").removeprefix(f"Rule 1 ({word.strip()}): ")
+        message = message.replace(", or CMU ARPAbet with alphabet cmu-arpabet", "")  # the API's alternative
         return _page(request, db, user, status_code=422, error=message, word=word, kind=kind, said=said)
     return _back(request, f"“{word.strip()}” added. Your text to speech on the site now says it that way.")
 
