@@ -2,6 +2,8 @@
 makes them) applied before normalisation, whole words with their case, spans left alone; and a rule
 really changes the phonemes and what a listener hears (pocketsphinx)."""
 
+import json
+
 import pytest
 
 from studio.kinds import tts_problem
@@ -87,3 +89,15 @@ def test_an_alias_rule_changes_the_audio(engine: KokoroEngine) -> None:
     heard = transcribe(audio, engine.sample_rate)
     assert "dog" in heard and "cat" not in heard, heard
     assert "cat" in transcribe(engine.synthesize_timed(TEXT, "af_heart")[0], engine.sample_rate)
+
+
+def test_timestamps_and_captions_name_the_typed_words(engine: KokoroEngine) -> None:
+    from workers.gpu_tts.timing import timestamp_files
+
+    typed = "Ask Nginx about Kokoro."
+    _, said = engine.synthesize_timed(spoken_text(typed, "en-us", rules(NGINX, KOKORO)), "af_heart")
+    assert said.text == "Ask engine x about Kokoro."  # the normalised alignment: what was said
+    document = json.loads(timestamp_files(typed, said)[".json"])
+    assert [w["word"] for w in document["words"]] == ["Ask", "Nginx", "about", "Kokoro."]
+    starts = document["alignment"]["character_start_times_seconds"]
+    assert "".join(document["alignment"]["characters"]) == typed and starts == sorted(starts)
