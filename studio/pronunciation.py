@@ -11,6 +11,7 @@ worker can apply without a database (``clip_rules``: the ``PRONUNCIATION_RULES``
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -117,13 +118,23 @@ def kokoro_phonemes(phoneme: str, alphabet: str) -> str:
     return said
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def plain_text(value: str, what: str) -> str:
+    """``value`` unless it holds a control character (a NUL cannot even be stored): RuleProblem."""
+    if CONTROL.search(value):
+        raise RuleProblem(f"{what} cannot contain control characters or line breaks.")
+    return value
+
+
 def _text(rule: dict, field: str, limit: int, n: int) -> str:
     value = rule.get(field)
     if not isinstance(value, str) or not value.strip():
         raise RuleProblem(f"Rule {n}: “{field}” must be some text.")
     if len(value) > limit:
         raise RuleProblem(f"Rule {n}: “{field}” is {len(value)} characters; the limit is {limit}.")
-    return value
+    return plain_text(value, f"Rule {n}: “{field}”")
 
 
 def check_rule(rule: Any, n: int = 1) -> dict[str, Any]:
@@ -144,8 +155,6 @@ def check_rule(rule: Any, n: int = 1) -> dict[str, Any]:
         flags[flag] = True if value is None else value
     if kind == "alias":
         alias = _text(rule, "alias", MAX_ALIAS_CHARS, n).strip()
-        if "\n" in alias or "\r" in alias:
-            raise RuleProblem(f"Rule {n}: the alias must be one line.")
         return {"type": "alias", "string_to_replace": string, "alias": alias} | flags
     phoneme = _text(rule, "phoneme", MAX_PHONEME_CHARS, n).strip()
     alphabet = rule.get("alphabet", "ipa")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from studio import pronunciation
 from studio.models import PronunciationDictionary, PronunciationDictionaryVersion
-from studio.pronunciation import RuleProblem
+from studio.pronunciation import RuleProblem, plain_text
 
 SITE_DICTIONARY_NAME = "My pronunciations"
 
@@ -42,9 +42,11 @@ def create(
         raise RuleProblem("Give the dictionary a name.")
     if len(name) > pronunciation.MAX_NAME_CHARS:
         raise RuleProblem(f"The name is {len(name)} characters; the limit is {pronunciation.MAX_NAME_CHARS}.")
+    plain_text(name, "The name")
     description = (description or "").strip()
     if len(description) > pronunciation.MAX_DESCRIPTION_CHARS:
         raise RuleProblem(f"The description is over {pronunciation.MAX_DESCRIPTION_CHARS} characters.")
+    plain_text(description.replace("\n", " ").replace("\r", " ").replace("\t", " "), "The description")
     checked = pronunciation.check_rules(rules, allow_empty=on_site)
     dictionary = PronunciationDictionary(
         id=pronunciation.new_id(), user_id=user_id, name=name, description=description, on_site=on_site,

@@ -38,6 +38,7 @@ def test_rules_are_checked_with_clear_messages() -> None:
         ([{"type": "alias", "string_to_replace": "a" * 101, "alias": "b"}], "101 characters; the limit is 100"),
         ([{"type": "alias", "string_to_replace": "[a]", "alias": "b"}], "cannot contain ["),
         ([{"type": "alias", "string_to_replace": "a", "alias": "b", "case_sensitive": "yes"}], "true or false"),
+        ([{"type": "alias", "string_to_replace": "a", "alias": "b\x00"}], "cannot contain control characters"),
         ([{"type": "phoneme", "string_to_replace": "a", "phoneme": "x", "alphabet": "sampa"}], "ipa or cmu-arpabet"),
         ([{"type": "phoneme", "string_to_replace": "hi", "phoneme": "h3!"}], "Rule 1 (hi): The phonemes “h3!” use ! 3"),
         ([{"type": "alias", "string_to_replace": str(n), "alias": "b"} for n in range(501)], "at most 500"),

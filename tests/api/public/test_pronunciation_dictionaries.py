@@ -112,6 +112,9 @@ async def test_bad_rules_are_clear_refusals(api) -> None:  # noqa: ANN001
         with pytest.raises(SdkError) as caught:
             await sdk.pronunciation_dictionaries.create_from_rules(rules=rules, name="bad")
         assert caught.value.status_code == 400 and message in caught.value.body["detail"]["message"], caught.value.body
+    with pytest.raises(SdkError) as caught:  # a NUL cannot be stored (PostgreSQL): a 400, not a 500
+        await sdk.pronunciation_dictionaries.create_from_rules(rules=[NGINX], name="bad\x00name")
+    assert caught.value.status_code == 400 and "control characters" in caught.value.body["detail"]["message"]
     with pytest.raises(SdkError) as caught:
         await sdk.pronunciation_dictionaries.rules.remove("ZZZZzzzzZZZZzzzzZZZZ", rule_strings=["x"])
     assert caught.value.status_code == 404
