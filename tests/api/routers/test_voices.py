@@ -85,7 +85,9 @@ async def test_page_lists_stock_voices_with_previews_and_filters(site: httpx.Asy
     assert len(re.findall(r'<li class="stock-voice"', page.text)) == 28
     assert page.text.count("Preview not ready") == 27
     assert 'src="/voices/bf_emma/preview"' in page.text
-    assert f"Costs {KINDS[ClipKind.VOICE_DESIGN].price({'method': 'fit'})} credits" in page.text
+    fit_price = KINDS[ClipKind.VOICE_DESIGN].price({"method": "fit"})
+    assert f"Costs <strong data-price>{fit_price:,}</strong> credits" in page.text
+    assert f'data-unit-price="{fit_price}"' in page.text  # forms.js keeps "you have" live beside it
     assert 'href="/voices"' in page.text  # the nav link
 
     link = await site.get("/voices/bf_emma/preview")
