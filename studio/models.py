@@ -172,6 +172,7 @@ class PronunciationDictionary(Base):
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     on_site: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # unlisted
 
 
 class PronunciationDictionaryVersion(Base):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studio import pronunciation
-from studio.models import PronunciationDictionary, PronunciationDictionaryVersion
+from studio.models import PronunciationDictionary, PronunciationDictionaryVersion, utcnow
 from studio.pronunciation import RuleProblem, plain_text
 
 SITE_DICTIONARY_NAME = "My pronunciations"
@@ -59,14 +59,24 @@ def create(
     return dictionary
 
 
-def owned(db: Session, user_id: uuid.UUID) -> list[PronunciationDictionary]:
-    return list(
-        db.scalars(
-            select(PronunciationDictionary)
-            .where(PronunciationDictionary.user_id == user_id)
-            .order_by(PronunciationDictionary.created_at.desc(), PronunciationDictionary.id)
-        )
-    )
+def owned(db: Session, user_id: uuid.UUID, archived: bool = False) -> list[PronunciationDictionary]:
+    """The user's dictionaries, newest first (``archived`` ones too when asked)."""
+    query = select(PronunciationDictionary).where(PronunciationDictionary.user_id == user_id)
+    if not archived:
+        query = query.where(PronunciationDictionary.archived_at.is_(None))
+    return list(db.scalars(query.order_by(PronunciationDictionary.created_at.desc(), PronunciationDictionary.id)))
+
+
+def update(db: Session, dictionary: PronunciationDictionary, name: str | None, archived: bool | None) -> None:
+    """Rename, archive (unlisted; its locators still work) or bring back a dictionary."""
+    if name is not None:
+        name = plain_text(name.strip(), "The name")
+        if not name or len(name) > pronunciation.MAX_NAME_CHARS:
+            raise RuleProblem(f"The name must be 1 to {pronunciation.MAX_NAME_CHARS} characters.")
+        dictionary.name = name
+    if archived is not None:
+        dictionary.archived_at = (dictionary.archived_at or utcnow()) if archived else None
+    db.flush()
 
 
 def find(db: Session, user_id: uuid.UUID, dictionary_id: str) -> PronunciationDictionary:
@@ -126,7 +136,11 @@ def request_rules(db: Session, user_id: uuid.UUID, locators: list[Locator]) -> l
 def site_dictionary(db: Session, user_id: uuid.UUID) -> PronunciationDictionary | None:
     return db.scalar(
         select(PronunciationDictionary)
-        .where(PronunciationDictionary.user_id == user_id, PronunciationDictionary.on_site.is_(True))
+        .where(
+            PronunciationDictionary.user_id == user_id,
+            PronunciationDictionary.on_site.is_(True),
+            PronunciationDictionary.archived_at.is_(None),
+        )
         .order_by(PronunciationDictionary.created_at)
         .limit(1)
     )

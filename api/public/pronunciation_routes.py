@@ -60,7 +60,8 @@ def _metadata(d: PronunciationDictionary) -> dict[str, Any]:
     return {
         "id": d.id, "latest_version_id": d.version_id, "latest_version_rules_num": len(d.rules), "name": d.name,
         "permission_on_resource": "admin", "created_by": str(d.user_id),
-        "creation_time_unix": int(d.created_at.timestamp()), "archived_time_unix": None,
+        "creation_time_unix": int(d.created_at.timestamp()),
+        "archived_time_unix": int(d.archived_at.timestamp()) if d.archived_at else None,
         "description": d.description or None,
     }  # fmt: skip
 
@@ -105,7 +106,7 @@ def list_dictionaries(
     """The user's dictionaries (newest first by default), ``page_size`` at a time."""
     start = _cursor(cursor)
     with session_scope() as db:
-        found = library.owned(db, user.id)
+        found = library.owned(db, user.id, archived=include_archived)
         key = (lambda d: d.name.lower()) if sort == "name" else (lambda d: (d.created_at, d.id))
         found.sort(key=key, reverse=sort_direction.upper() == "DESCENDING")
         page = found[start : start + page_size]
@@ -138,6 +139,26 @@ def _change(user_id: uuid.UUID, dictionary_id: str, change) -> dict[str, Any]:  
         except RuleProblem as exc:
             raise _problem(exc) from None
         return _version(d)
+
+
+class Update(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str | None = Field(None, max_length=1000)
+    archived: bool | None = None
+
+
+@router.patch("/{dictionary_id}")
+def update_dictionary(dictionary_id: str, body: Update, user: ApiUser) -> dict[str, Any]:
+    """Rename, archive (no longer listed unless ``include_archived``; its locators still work) or unarchive."""
+    with session_scope() as db:
+        try:
+            d = library.find(db, user.id, dictionary_id)
+            library.update(db, d, body.name, body.archived)
+        except library.DictionaryNotFound as exc:
+            raise _not_found(exc) from None
+        except RuleProblem as exc:
+            raise _problem(exc) from None
+        return _metadata(d)
 
 
 @router.post("/{dictionary_id}/add-rules")

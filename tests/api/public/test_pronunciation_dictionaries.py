@@ -88,6 +88,16 @@ async def test_the_sdk_makes_lists_reads_and_changes_dictionaries(api) -> None: 
     by_name = await sdk.pronunciation_dictionaries.list(sort="name", sort_direction="ASCENDING")
     assert [d.name for d in by_name.pronunciation_dictionaries][0] == "more 0"
 
+    # renamed and archived: no longer listed (unless asked), still there by id
+    renamed = await sdk.pronunciation_dictionaries.update(made.id, name="Tech", archived=True)
+    assert renamed.name == "Tech" and renamed.archived_time_unix
+    listed = (await sdk.pronunciation_dictionaries.list()).pronunciation_dictionaries
+    assert made.id not in {d.id for d in listed} and len(listed) == 3
+    every = (await sdk.pronunciation_dictionaries.list(include_archived=True)).pronunciation_dictionaries
+    assert made.id in {d.id for d in every}
+    assert (await sdk.pronunciation_dictionaries.get(made.id)).archived_time_unix == renamed.archived_time_unix
+    assert (await sdk.pronunciation_dictionaries.update(made.id, archived=False)).archived_time_unix is None
+
     # another user's dictionaries are not there for them
     other_site = httpx.AsyncClient(transport=site._transport, base_url=site.base_url)
     await sign_up(other_site)
