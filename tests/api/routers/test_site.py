@@ -29,7 +29,7 @@ async def test_boosted_navigation_gets_whole_pages_with_the_nav_marked(site: htt
     current page marked in the nav, and no emoji glyphs (boxes without an emoji font)."""
     await sign_up(site)
     boosted = {"HX-Request": "true", "HX-Boosted": "true"}
-    for path in ("/tts", "/history", "/voices", "/account", "/sound-effects", "/voice-changer"):
+    for path in ("/tts", "/history", "/voices", "/pronunciation", "/account", "/sound-effects", "/voice-changer"):
         page = await site.get(path, headers=boosted)
         assert page.status_code == 200, path
         assert '<div id="shell"' in page.text and 'id="playbar"' in page.text, path
