@@ -15,6 +15,7 @@ quietest frame nearby, joined with a short cross-fade. Runs on CUDA when present
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import threading
@@ -47,6 +48,7 @@ CONTEXT = 40  # frames (1 s)
 CUT_SEARCH = 80  # frames either side of a segment boundary searched for the quietest frame
 CROSSFADE = 120  # samples either side of a cut (10 ms in all)
 MIN_VOICED_FRAMES = 20  # half a second of voiced speech at the F0 rate
+SWITCH_PENALTY = 0.0  # nats per change of phoneme when decoding frames (``decode_phonemes``)
 PITCH_REFERENCE = (  # the target's pitch level and range come from Kokoro saying these
     "A quiet morning walk along the river helps me think clearly about the day ahead.",
     "Would you like to come with us to the museum on Saturday?",
@@ -89,6 +91,33 @@ def source_pitch(samples: np.ndarray, predicted: Tensor) -> Tensor:
     return torch.where(tracked > 0, tracked, predicted.clamp(max=VOICED_DECODER - 2.0))
 
 
+def decode_phonemes(log_probs: Tensor, switch_penalty: float = SWITCH_PENALTY) -> Tensor:
+    """The most likely phoneme per frame [F] from the encoder's log-probabilities [VOCAB, F], where
+    each change of phoneme costs ``switch_penalty`` (nats): a Viterbi pass over a one-state-per-
+    phoneme chain. Frame-wise argmax (penalty 0) flickers where two phonemes are close, and every
+    flicker becomes a phoneme of its own that Kokoro's text encoder turns into a sound; the penalty
+    keeps a short run only when the evidence for it outweighs the cost of two switches. The frame
+    count, hence the source's timing, is unchanged."""
+    cost = -log_probs.float().cpu()
+    if switch_penalty <= 0:
+        return cost.argmin(0).to(log_probs.device)
+    vocab, frames = cost.shape
+    total = cost[:, 0].clone()
+    came_from = torch.empty(vocab, frames, dtype=torch.long)  # best predecessor of each state
+    stay = torch.arange(vocab)
+    for t in range(1, frames):
+        best = int(total.argmin())
+        switch = total[best] + switch_penalty
+        keep = total <= switch
+        came_from[:, t] = torch.where(keep, stay, best)
+        total = torch.where(keep, total, switch) + cost[:, t]
+    labels = torch.empty(frames, dtype=torch.long)
+    labels[-1] = int(total.argmin())
+    for t in range(frames - 1, 0, -1):
+        labels[t - 1] = came_from[labels[t], t]
+    return labels.to(log_probs.device)
+
+
 def phoneme_runs(labels: Tensor) -> tuple[Tensor, Tensor]:
     """Per-frame phoneme labels [F] -> the phoneme sequence and frames per phoneme, as Kokoro's
     duration predictor would have given them."""
@@ -97,6 +126,14 @@ def phoneme_runs(labels: Tensor) -> tuple[Tensor, Tensor]:
     starts = torch.nonzero(change).squeeze(1)
     ends = torch.cat([starts[1:], torch.tensor([len(labels)], device=labels.device)])
     return labels[starts], ends - starts
+
+
+def pitch_key(voice: SpeakingVoice) -> tuple[str, str]:
+    """What the target-pitch cache is keyed by: the pack's contents (a digest) and language. Not
+    ``id(pack)``: an id is reused once its pack is garbage-collected (evicted from ``VoicePacks``'
+    cache, say), so another voice would get the stale pitch; a refitted voice gets a new digest."""
+    digest = hashlib.blake2b(np.ascontiguousarray(voice.pack, dtype=np.float32).tobytes(), digest_size=16)
+    return digest.hexdigest(), voice.lang
 
 
 def cut_points(energy: Tensor, frames: int) -> list[int]:
@@ -122,7 +159,8 @@ class KokoroConverter:
         self.kokoro, self.encoder, self.tokenize, self.packs = kokoro, encoder, tokenize, packs
         self.device = kokoro.device
         self.mel = LogMel().to(self.device)
-        self._pitch: OrderedDict[int, tuple[float, float]] = OrderedDict()
+        self.switch_penalty = SWITCH_PENALTY
+        self._pitch: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -137,7 +175,7 @@ class KokoroConverter:
     @torch.inference_mode()
     def target_pitch(self, voice: SpeakingVoice) -> tuple[float, float]:
         """The target voice's log-F0 mean and spread, from Kokoro's predictor (cached per pack)."""
-        key = id(voice.pack)
+        key = pitch_key(voice)
         with self._lock:
             if key in self._pitch:
                 return self._pitch[key]
@@ -170,10 +208,10 @@ class KokoroConverter:
             content = self.encoder(self.mel(piece, torch.tensor([piece.shape[1]], device=self.device)),
                                    torch.tensor([hi - lo], device=self.device))  # fmt: skip
             keep = slice(start - lo, min(start + ENCODE_WINDOW, frames) - lo)
-            tokens.append(content.tokens[0, :, keep].argmax(0))
+            tokens.append(torch.log_softmax(content.tokens[0, :, keep].float(), 0))
             f0.append(content.f0[0, 2 * keep.start : 2 * keep.stop])
             energy.append(content.energy[0, 2 * keep.start : 2 * keep.stop])
-        ids, durations = phoneme_runs(torch.cat(tokens))
+        ids, durations = phoneme_runs(decode_phonemes(torch.cat(tokens, 1), self.switch_penalty))
         span = Span.of(torch.tensor([len(ids)]), self.device)
         asr, _ = expand_to_frames(self.kokoro.text_encoder(ids[None], span), durations[None])
         return asr[0].float(), torch.cat(f0).float(), torch.cat(energy).float()

@@ -26,10 +26,12 @@ from workers.gpu_vc.kokoro_engine import (
     RENDER_SEGMENT,
     KokoroConverter,
     cut_points,
+    decode_phonemes,
     espeak_tokenizer,
     load_converter,
     map_pitch,
     phoneme_runs,
+    pitch_key,
 )
 
 SENTENCE = "A quiet morning walk along the river helps me think clearly about the day ahead."
@@ -39,6 +41,41 @@ OTHER = "The museum opens at nine and the tickets are cheaper online."
 def test_phoneme_runs_give_tokens_and_their_frames() -> None:
     ids, frames = phoneme_runs(torch.tensor([0, 0, 5, 7, 7, 7, 0]))
     assert ids.tolist() == [0, 5, 7, 0] and frames.tolist() == [2, 1, 3, 1]
+
+
+def test_decoding_drops_flickers_that_cost_more_than_they_explain() -> None:
+    """Frames 0-3 say phoneme 5, frame 2 leans to 9 by a hair, frames 4-7 clearly say 7: argmax
+    makes the flicker a phoneme; a switch penalty of 1 nat keeps only the real change."""
+    probs = torch.full((12, 8), 0.01)
+    probs[5, :4], probs[7, 4:] = 0.9, 0.9
+    probs[5, 2], probs[9, 2] = 0.45, 0.46
+    log_probs = torch.log(probs / probs.sum(0))
+    assert decode_phonemes(log_probs, 0.0).tolist() == [5, 5, 9, 5, 7, 7, 7, 7]
+    assert decode_phonemes(log_probs, 1.0).tolist() == [5, 5, 5, 5, 7, 7, 7, 7]
+    strong = log_probs.clone()
+    strong[:, 2] = torch.log(torch.full((12,), 0.001).index_fill(0, torch.tensor([9]), 0.99))
+    assert decode_phonemes(strong, 1.0)[2] == 9  # a short run with strong evidence stays
+
+
+def test_target_pitch_cache_is_keyed_by_the_pack_not_its_id() -> None:
+    """``id()`` is reused once an object is freed, so an evicted pack's id could hand its pitch to
+    another voice; the key follows the contents (and language) instead."""
+    from workers.gpu_tts.voice_packs import SpeakingVoice
+
+    pack = np.random.default_rng(0).standard_normal((510, 1, 256)).astype(np.float32)
+    same = SpeakingVoice("en-us", pack.copy())
+    assert pitch_key(SpeakingVoice("en-us", pack)) == pitch_key(same)
+    assert pitch_key(SpeakingVoice("en-gb", pack)) != pitch_key(same)
+    other = pack.copy()
+    other[3, 0, 7] += 0.01
+    assert pitch_key(SpeakingVoice("en-us", other)) != pitch_key(same)
+    # the converter's cache answers a new object with the same contents, and only that
+    stub = type("Kokoro", (), {"device": torch.device("cpu")})()  # no model: a miss would fail
+    converter = KokoroConverter(stub, None, lambda text, lang: [])  # type: ignore[arg-type]
+    converter._pitch[pitch_key(same)] = (5.0, 0.2)
+    assert converter.target_pitch(SpeakingVoice("en-us", pack.copy())) == (5.0, 0.2)
+    with pytest.raises(AttributeError):
+        converter.target_pitch(SpeakingVoice("en-us", other))
 
 
 def test_pitch_mapping_moves_level_and_keeps_the_contour() -> None:
