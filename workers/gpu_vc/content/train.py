@@ -6,10 +6,12 @@
 
 Runs for ``--minutes`` of wall time and can be called again: ``--state`` keeps the weights, the
 optimiser, the step and the time trained so far, so several short calls make one run whose
-learning-rate schedule spans ``--total-minutes``. Each clean batch is used twice, with different
-augmentation (rendering costs more than a training step). Every ``--eval-every`` steps the losses
-on a fixed batch of held-out voices (clean and augmented) are printed. ``--export`` receives the
-float16 weights that ship.
+learning-rate schedule spans ``--total-minutes``. Each clean batch is used ``--reuse`` times, with
+different augmentation (rendering a batch costs more than a training step: reusing it makes more
+steps a minute). ``--asr-weight`` weighs the regression head that the converter no longer reads
+(it uses phonemes, F0 and energy): a lower weight leaves more of the shared layers to the phoneme
+head. Every ``--eval-every`` steps the losses on a fixed batch of held-out voices (clean and
+augmented) are printed. ``--export`` receives the float16 weights that ship.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--eval-batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reuse", type=int, default=2, help="training steps per rendered batch")
+    parser.add_argument("--asr-weight", type=float, default=0.5)
     parser.add_argument("--init", type=Path, help="start from these shipped weights (a head added since starts fresh)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
@@ -111,20 +115,30 @@ def main() -> None:
         encoder.train()
         return " | ".join(parts)
 
+    if step == 0:
+        print(f"eval at the start: {evaluate()}", flush=True)
     start = time.monotonic()
     budget = args.minutes * 60
     render_s = 0.0
     encoder.train()
     while time.monotonic() - start < budget and not (args.max_steps and step >= args.max_steps):
         t0 = time.monotonic()
+        if device.type == "cuda":
+            torch.cuda.synchronize()  # else the previous steps' queued work is counted as rendering
+            t0 = time.monotonic()
         clean = make_batch(kokoro, corpus, args.batch, gen)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         render_s += time.monotonic() - t0
-        for variant in (augment(clean, gen, strength=0.5), augment(clean, gen, strength=1.2)):
+        # augmentation strengths spread from mild to strong (two uses: 0.5 and 1.2, as first trained)
+        strengths = torch.linspace(0.5, 1.2, args.reuse).tolist() if args.reuse > 1 else [0.85]
+        for strength in strengths:
+            variant = augment(clean, gen, strength=strength)
             progress = (trained_s + time.monotonic() - start) / (args.total_minutes * 60)
             for group in opt.param_groups:
                 group["lr"] = learning_rate(progress, args.lr)
             loss = losses(encoder, mel, variant)
-            total = loss["tokens"] + 0.5 * loss["asr"] + loss["f0"] + 0.5 * loss["energy"]
+            total = loss["tokens"] + args.asr_weight * loss["asr"] + loss["f0"] + 0.5 * loss["energy"]
             opt.zero_grad(set_to_none=True)
             total.backward()
             torch.nn.utils.clip_grad_norm_(encoder.parameters(), 1.0)
