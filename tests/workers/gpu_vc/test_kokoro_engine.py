@@ -1,10 +1,11 @@
 """The Kokoro-decoder voice changer: the target's own renderer says the source's words.
 
 Thresholds come from measurements on a held-out source voice (docs/benchmarks.md, "Voice changer
-through Kokoro's decoder"): similarity to the target 0.55-0.67 before, 0.88-0.92 after; F0
-contour correlation with the source 0.93; phoneme error rate of the content encoder 0.40 (a
-first model: words are still slurred, which is why this engine is not the default). Each test
-asks for well under what was measured.
+through Kokoro's decoder"; this module's figures with the second model, on a 2-core AMD EPYC):
+similarity to the target 0.55-0.67 before, 0.84 (af_heart) and 0.92 (bm_george) after; F0 contour
+correlation with the source 0.91-0.98; the content encoder's frame accuracy 0.73 and phoneme error
+rate 0.36 on this sentence (the first model: 0.40; words are still often wrong, which is why this
+engine is not the default). Each test asks for well under what was measured.
 """
 
 import itertools
@@ -165,11 +166,11 @@ def test_the_encoder_recognises_the_phonemes_of_an_unseen_voice(converter: Kokor
         content = converter.encoder(converter.mel(audio, torch.tensor([frames * 600])), torch.tensor([frames]))
     labels = content.tokens[0].argmax(0)
     expect(
-        record_property, "content encoder frame accuracy", (labels == truth[0, 0].long()).float().mean(), at_least=0.5
+        record_property, "content encoder frame accuracy", (labels == truth[0, 0].long()).float().mean(), at_least=0.6
     )
     recognised, _ = phoneme_runs(labels)
     per = edit_distance(recognised.tolist(), ids) / len(ids)
-    expect(record_property, "content encoder phoneme error rate", per, at_most=0.6)
+    expect(record_property, "content encoder phoneme error rate", per, at_most=0.5)
 
 
 def test_a_long_clip_is_rendered_in_segments_without_seams(
