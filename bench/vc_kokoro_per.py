@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from bench.vc_bench import SENTENCES, render
+from tests.speech import edit_distance
 from workers.gpu_tts.kokoro_torch.model import SAMPLES_PER_FRAME
 from workers.gpu_vc.content.encoder import load_encoder
 from workers.gpu_vc.content.mel import LogMel
@@ -34,15 +35,6 @@ MORE_SENTENCES = (  # not used in training (those are generated word salad): eve
     "Remember to water the plants and feed the cat while I am away.",
     "This recipe needs two eggs, a cup of sugar and some melted butter.",
 )
-
-
-def edit_distance(a: list[int], b: list[int]) -> int:
-    row = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        diagonal, row[0] = row[0], i
-        for j in range(1, len(b) + 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1]))
-    return row[-1]
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Checks that audio is real speech: pocketsphinx transcription, word error rate, pitch."""
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -29,14 +30,19 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 
 
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Insertions, deletions and substitutions that turn ``a`` into ``b`` (words, phoneme ids...)."""
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        diagonal, row[0] = row[0], i
+        for j in range(1, len(b) + 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1]))
+    return row[-1]
+
+
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
-    d = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, d[0] = d[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
-    return d[len(hyp)] / max(1, len(ref))
+    ref = words(reference)
+    return edit_distance(ref, words(hypothesis)) / max(1, len(ref))
 
 
 def median_pitch(samples: np.ndarray, rate: int, fmin: float = 60, fmax: float = 400) -> float:

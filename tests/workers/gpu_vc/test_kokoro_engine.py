@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from tests.margins import expect
-from tests.speech import contour_correlation, median_pitch
+from tests.speech import contour_correlation, edit_distance, median_pitch
 from workers.gpu_tts.engine import tts_engine
 from workers.gpu_tts.kokoro_torch.text import expand_to_frames
 from workers.gpu_tts.voice_packs import VoicePacks
@@ -142,15 +142,6 @@ def test_female_target_and_pitch_control(converter: KokoroConverter, source: np.
     higher = converter.convert(source, VC_RATE, "am_adam", pitch=5)
     ratio = median_pitch(higher.samples, VC_RATE) / median_pitch(plain.samples, VC_RATE)
     expect(record_property, "kokoro vc +5 semitones pitch ratio", abs(ratio - 1.335), below=0.13)
-
-
-def edit_distance(a: list[int], b: list[int]) -> int:
-    row = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        diagonal, row[0] = row[0], i
-        for j in range(1, len(b) + 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1]))
-    return row[-1]
 
 
 def test_the_encoder_recognises_the_phonemes_of_an_unseen_voice(converter: KokoroConverter, record_property) -> None:  # noqa: ANN001
