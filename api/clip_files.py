@@ -3,9 +3,9 @@ the public API offers (encoded on demand with the API's own encoder), download n
 the clip, and a waveform thumbnail.
 
 Derived files (an encoded format, the waveform's peaks) are computed once and kept in the store
-under the clip's own folder (``ClipObjects.stream_prefix`` + ``derived/``), so deleting the clip
-(``delete_clip_objects`` removes that folder) removes them too, and nothing new spells a key
-outside this module and ``studio.storage``.
+under the clip's own folder (``ClipObjects.derived``), so deleting the clip
+(``delete_clip_objects`` removes that folder) removes them too; no key is spelled outside
+``studio.storage``.
 """
 
 import json
@@ -65,15 +65,9 @@ def download_format(name: str) -> DownloadFormat:
         raise ValueError(f"There is no audio format {name[:20]!r}: choose one of {choices}.") from None
 
 
-def derived_key(objects: ClipObjects, name: str) -> str:
-    """Where a file computed from the clip's audio is kept: inside the clip's folder, which goes
-    when the clip does."""
-    return f"{objects.stream_prefix}derived/{name}"
-
-
 def encoded_audio(store: ObjectStore, objects: ClipObjects, fmt: DownloadFormat, variation: int) -> bytes:
     """The clip's audio in ``fmt`` (not a stored one), encoded once and then read back (blocking)."""
-    key = derived_key(objects, f"{objects.stem(variation)}{fmt.extension}")
+    key = objects.derived(f"{objects.stem(variation)}{fmt.extension}")
     if store.exists(key):
         return store.get_bytes(key)
     samples, rate = read_wav(store.get_bytes(objects.audio(".wav", variation)))
@@ -158,7 +152,7 @@ def peaks(samples: np.ndarray, bars: int = WAVEFORM_BARS) -> list[float]:
 
 def clip_peaks(store: ObjectStore, objects: ClipObjects, variation: int) -> list[float]:
     """The waveform's bar heights for one variation, computed from the WAV master once (blocking)."""
-    key = derived_key(objects, f"{objects.stem(variation)}.peaks-v{WAVEFORM_VERSION}.json")
+    key = objects.derived(f"{objects.stem(variation)}.peaks-v{WAVEFORM_VERSION}.json")
     if store.exists(key):
         return json.loads(store.get_bytes(key))
     samples, _ = read_wav(store.get_bytes(objects.audio(".wav", variation)))

@@ -104,6 +104,11 @@ class ClipObjects:
         send it before the rest is done."""
         return f"{self.stream_prefix}part-{index:04d}{extension}"
 
+    def derived(self, name: str) -> str:
+        """A file computed from the clip's audio (another format, waveform peaks): inside the clip's
+        folder, so it goes when the clip does."""
+        return f"{self.stream_prefix}derived/{name}"
+
     def timing(self, extension: str = ".json") -> str:
         """The clip's timestamps (``.json``) or captions (``.srt``, ``.vtt``)."""
         return f"{self.prefix}/{self.clip_id}{extension}"

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from api.clip_files import WAVEFORM_BARS, ascii_fallback, content_disposition, derived_key, download_name
+from api.clip_files import WAVEFORM_BARS, ascii_fallback, content_disposition, download_name
 from studio.audio import decode, to_wav
 from studio.db import session_scope
 from studio.models import Clip, ClipKind, ClipStatus, User, workflow_id_for
@@ -212,7 +212,7 @@ async def test_every_api_format_downloads_from_the_site(
     else:  # μ-law: one byte a sample at 8 kHz
         assert abs(len(resp.content) - 8_000) < 100
     # Encoded once, then kept beside the clip: the second answer is the stored file.
-    key = derived_key(ClipObjects.of(clip), f"{clip.id}.{extension}")
+    key = ClipObjects.of(clip).derived(f"{clip.id}.{extension}")
     assert get_store().get_bytes(key) == resp.content
     assert (await site.get(f"/clips/{clip.id}/audio?format={fmt}")).content == resp.content
 
