@@ -17,6 +17,7 @@ import uvicorn
 import websockets
 from sqlalchemy import select
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from activities.worker import build_worker
 from api.public.stream_input import TextBuffer, cut_point
@@ -199,7 +200,15 @@ async def test_unflushed_text_is_spoken_when_the_client_leaves(live: Live) -> No
         if clip_id:
             break
         await asyncio.sleep(0.05)
-    await live.client.get_workflow_handle(f"clip-{clip_id}").result()
+    # The clip's row is written just before its workflow starts: wait for the workflow too.
+    handle = live.client.get_workflow_handle(f"clip-{clip_id}")
+    for _ in range(100):
+        try:
+            await handle.describe()
+            break
+        except RPCError:
+            await asyncio.sleep(0.05)
+    await handle.result()
     clip = the_clip(live.user)
     assert clip.status.value == "succeeded" and clip.text == "Never flushed, but not lost."
     assert ledger_of(clip.id) == [("reserve", -PRICE), ("charge", 0)]
